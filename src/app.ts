@@ -1,0 +1,87 @@
+import { configSecrets } from './config/load.ts';
+import type { Config } from './config/schema.ts';
+import { resolveTargets } from './config/targets.ts';
+import { openDatabase, type Db } from './db/connect.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { createHttpApp } from './http/app.ts';
+import { listen, type HttpServer } from './http/server.ts';
+import { systemClock, type Clock } from './lib/clock.ts';
+import { createLogger, type Logger } from './lib/logger.ts';
+import { syncCatalog, type CatalogTarget } from './store/catalog.ts';
+import { VERSION } from './version.ts';
+
+/** The edges of the world, injected so tests drive them instead of patching globals. */
+export interface AppDeps {
+  clock?: Clock;
+  logger?: Logger;
+  /** The better-sqlite3 addon when it is not in node_modules (the standalone executable). */
+  nativeBinding?: unknown;
+}
+
+export interface CapPulseApp {
+  readonly db: Db;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  config(): Config;
+  targets(): readonly CatalogTarget[];
+  /** Base URL of the HTTP server once started. */
+  url(): string;
+  start(): Promise<void>;
+  /** Applies a new, already validated config without a restart. */
+  reload(next: Config): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds every part and owns every long-lived thing (database, server, jobs). The only place
+ * where parts are wired together: nothing else holds module-level state.
+ */
+export async function createApp(initial: Config, deps: AppDeps = {}): Promise<CapPulseApp> {
+  let config = initial;
+  const clock = deps.clock ?? systemClock;
+  const logger =
+    deps.logger ?? createLogger({ level: config.server.log_level, format: config.server.log_format, secrets: () => configSecrets(config) });
+  const log = logger.child('app');
+  const startedAt = clock.now();
+
+  const db = openDatabase(config.storage.path, deps.nativeBinding === undefined ? {} : { nativeBinding: deps.nativeBinding });
+  let targets: CatalogTarget[] = [];
+  let server: HttpServer | undefined;
+
+  const http = createHttpApp({ db, config: () => config, clock, logger, version: VERSION, startedAt });
+
+  const sync = async (next: Config) => {
+    targets = await syncCatalog(db.kysely, resolveTargets(next), clock.now());
+  };
+
+  return {
+    db,
+    logger,
+    clock,
+    config: () => config,
+    targets: () => targets,
+    url: () => server?.url ?? '',
+
+    async start() {
+      const report = await migrateToLatest(db.kysely, undefined, VERSION);
+      log.info('database_ready', { path: config.storage.path, migrated: report.applied.length, schema: report.current });
+      await sync(config);
+      log.info('catalog_synced', { providers: config.providers.length, targets: targets.length });
+      server = await listen(http, config.server.host, config.server.port);
+      log.info('listening', { url: server.url, version: VERSION });
+    },
+
+    async reload(next) {
+      await sync(next);
+      config = next;
+      log.info('config_reloaded', { providers: next.providers.length, targets: targets.length });
+    },
+
+    async stop() {
+      log.info('stopping');
+      await server?.close();
+      await db.close();
+      log.info('stopped');
+    },
+  };
+}

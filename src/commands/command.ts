@@ -1,0 +1,30 @@
+import type { ParseArgsConfig } from 'node:util';
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+export type ParsedValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+/** Exit codes: 0 fine, 1 the command failed at run time, 2 bad usage or bad config. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export const processIo: Io = {
+  out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+  err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+};
+
+export interface Command {
+  name: string;
+  summary: string;
+  /** Usage lines and option descriptions shown by --help. */
+  help: string;
+  options: OptionSpec;
+  /** Whether positional arguments are accepted. */
+  positionals?: boolean;
+  run(values: ParsedValues, positionals: string[], io: Io): Promise<number>;
+}
+
+export class UsageError extends Error {}

@@ -1,0 +1,193 @@
+import { z } from 'zod';
+import { cronExpression, duration, httpUrl, positiveInt, slug } from './fields.ts';
+import { thresholdOverridesSchema, thresholdsSchema } from './thresholds.ts';
+
+/**
+ * The whole configuration: types, defaults and validation in one pure module. `config/load.ts`
+ * reads the file and environment; everything after it receives the frozen, defaulted result.
+ */
+export const PROVIDER_KINDS = ['openai', 'anthropic', 'gemini', 'http'] as const;
+export const WEBHOOK_EVENT_TYPES = [
+  'incident.created',
+  'incident.updated',
+  'provider.degraded',
+  'provider.recovered',
+  'webhook.test',
+] as const;
+
+const timeoutsSchema = z.strictObject({
+  connect: duration.default('5s').describe('Time allowed to open the connection (TCP + TLS).'),
+  first_token: duration.default('30s').describe('Time allowed from sending the request to the first content token.'),
+  total: duration.default('60s').describe('Time allowed for the whole probe, to the end of the stream.'),
+});
+const timeoutOverridesSchema = z.strictObject({
+  connect: duration.optional(),
+  first_token: duration.optional(),
+  total: duration.optional(),
+});
+
+const maxTokensParam = z.enum(['max_completion_tokens', 'max_tokens'], {
+  error: 'must be "max_completion_tokens" (OpenAI) or "max_tokens" (older OpenAI-compatible servers)',
+});
+
+const headersSchema = z.record(z.string(), z.string({ error: 'header values must be strings' })).describe('Extra request headers.');
+
+const modelSchema = z.strictObject({
+  slug: slug.describe('CapPulse name of the model; the same slug under several providers is one model.'),
+  id: z.string().min(1).optional().describe("The provider's own model id (defaults to slug)."),
+  name: z.string().min(1).optional().describe('Display name (defaults to slug).'),
+  schedule: cronExpression.optional().describe('Cron expression overriding the provider schedule.'),
+  reasoning: z.boolean().default(false).describe('A reasoning model: output cap raised so hidden reasoning does not end the probe with no content.'),
+  max_output_tokens: positiveInt.optional().describe('Output token cap for this model (default 1; 16 for reasoning models).'),
+  thresholds: thresholdOverridesSchema.optional(),
+});
+
+const httpCheckSchema = z.strictObject({
+  method: z.enum(['GET', 'HEAD', 'POST', 'PUT'], { error: 'must be GET, HEAD, POST or PUT' }).default('GET'),
+  expect_status: z.number().int().min(100).max(599).default(200).describe('Expected HTTP status.'),
+  expect_body: z.string().optional().describe('A substring the body must contain.'),
+  body: z.string().optional().describe('Request body (POST/PUT).'),
+});
+
+const providerSchema = z.strictObject({
+  slug: slug.describe('Short name used in URLs and the API.'),
+  name: z.string().min(1).optional().describe('Display name (defaults to slug).'),
+  kind: z.enum(PROVIDER_KINDS, {
+    error: (issue) => `${JSON.stringify(issue.input)} is not a provider kind (one of ${PROVIDER_KINDS.join(', ')})`,
+  }),
+  base_url: httpUrl.describe('API base URL, e.g. https://api.openai.com/v1 (for kind http: the URL to check).'),
+  api_key: z.string().optional().describe('API key; write ${ENV_VAR} so the secret stays out of the file.'),
+  headers: headersSchema.default({}),
+  schedule: cronExpression.optional().describe('Cron expression overriding defaults.schedule.'),
+  timeouts: timeoutOverridesSchema.optional(),
+  max_tokens_param: maxTokensParam.optional(),
+  http: httpCheckSchema.optional().describe('For kind http: what a healthy answer looks like.'),
+  thresholds: thresholdOverridesSchema.optional(),
+  models: z.array(modelSchema).default([]),
+});
+
+const webhookEndpointSchema = z.strictObject({
+  url: httpUrl,
+  secret: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'must look like whsec_<base64> (at least 16 base64 characters)')
+    .describe('Signing secret; write ${ENV_VAR}.'),
+  events: z.array(z.enum(WEBHOOK_EVENT_TYPES)).default([...WEBHOOK_EVENT_TYPES]).describe('Event types to send.'),
+  description: z.string().optional(),
+});
+
+const maintenanceSchema = z
+  .strictObject({
+    provider: slug,
+    models: z.array(slug).optional().describe('Models covered (all of the provider when omitted).'),
+    start: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time such as 2026-12-01T02:00:00Z' }).optional(),
+    end: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time such as 2026-12-01T04:00:00Z' }).optional(),
+    cron: cronExpression.optional().describe('Recurring window start.'),
+    duration: duration.optional().describe('Length of a recurring window.'),
+    reason: z.string().optional(),
+  })
+  .superRefine((value, ctx) => {
+    const fixed = value.start !== undefined || value.end !== undefined;
+    const recurring = value.cron !== undefined || value.duration !== undefined;
+    if (fixed === recurring) {
+      ctx.addIssue({ code: 'custom', message: 'give either start and end, or cron and duration' });
+    } else if (fixed && (value.start === undefined || value.end === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'a fixed window needs both start and end' });
+    } else if (recurring && (value.cron === undefined || value.duration === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'a recurring window needs both cron and duration' });
+    }
+  });
+
+export const configSchema = z
+  .strictObject({
+    server: z
+      .strictObject({
+        host: z.string().min(1).default('127.0.0.1').describe('Address to listen on; 127.0.0.1 keeps the API local.'),
+        port: z.number({ error: 'must be a port number' }).int('must be a whole number').min(0, 'must be between 0 and 65535').max(65535, 'must be between 0 and 65535').default(8080),
+        log_format: z.enum(['text', 'json']).default('text'),
+        log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+        max_body_bytes: positiveInt.default(65536).describe('Largest request body accepted.'),
+      })
+      .prefault({}),
+    storage: z
+      .strictObject({
+        path: z.string().min(1).default('./cappulse.db').describe('SQLite file.'),
+        retention: z
+          .strictObject({
+            raw: duration.default('7d'),
+            minute_rollups: duration.default('8d'),
+            hour_rollups: duration.default('400d'),
+            webhook_history: duration.default('30d'),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    defaults: z
+      .strictObject({
+        schedule: cronExpression.default('*/30 * * * * *').describe('How often each model is probed (croner, seconds first).'),
+        timeouts: timeoutsSchema.prefault({}),
+        prompt: z.string().min(1).default('Reply with the single word: ok.').describe('Probe prompt; a random nonce is added so no cache answers it.'),
+        max_tokens_param: maxTokensParam.default('max_completion_tokens'),
+        concurrency: positiveInt.default(16).describe('Most probes in flight at once.'),
+      })
+      .prefault({}),
+    providers: z.array(providerSchema).default([]),
+    thresholds: thresholdsSchema.prefault({}),
+    maintenance: z.array(maintenanceSchema).default([]),
+    webhooks: z
+      .strictObject({
+        allow_private: z.boolean().default(false).describe('Allow endpoints on private, loopback or link-local addresses (internal alerting).'),
+        allow_hosts: z.array(z.string()).default([]).describe('Hosts allowed even when private.'),
+        timeout: duration.default('15s'),
+        retry_schedule: z.array(duration).min(1).default(['0s', '5s', '5m', '30m', '2h', '5h', '10h', '14h', '20h', '24h']),
+        rotation_grace: duration.default('24h'),
+        endpoints: z.array(webhookEndpointSchema).default([]),
+      })
+      .prefault({}),
+    api: z
+      .strictObject({
+        rate_limit_per_minute: positiveInt.default(120).describe('Default requests per minute per key.'),
+        monthly_quota: positiveInt.default(100000).describe('Default requests per calendar month (UTC) per key.'),
+      })
+      .prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Map<string, number>();
+    config.providers.forEach((provider, index) => {
+      const first = seen.get(provider.slug);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['providers', index, 'slug'], message: `"${provider.slug}" is already used by providers[${first}]; provider slugs must be unique` });
+      } else seen.set(provider.slug, index);
+      const models = new Map<string, number>();
+      provider.models.forEach((model, m) => {
+        const prior = models.get(model.slug);
+        if (prior !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['providers', index, 'models', m, 'slug'], message: `"${model.slug}" is already used by providers[${index}].models[${prior}]; model slugs must be unique within a provider` });
+        } else models.set(model.slug, m);
+      });
+      if (provider.kind === 'http' && provider.models.length > 1) {
+        ctx.addIssue({ code: 'custom', path: ['providers', index, 'models'], message: 'a provider of kind http checks one URL: give at most one model (or none)' });
+      }
+    });
+    config.maintenance.forEach((window, index) => {
+      if (!seen.has(window.provider)) {
+        ctx.addIssue({ code: 'custom', path: ['maintenance', index, 'provider'], message: `"${window.provider}" is not a configured provider slug` });
+      }
+    });
+  });
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema>;
+export type ProviderConfig = Config['providers'][number];
+export type ModelConfig = ProviderConfig['models'][number];
+export type ProviderKind = (typeof PROVIDER_KINDS)[number];
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+/** JSON Schema (draft 2020-12) of the config file, for editors. */
+export function configJsonSchema(): Record<string, unknown> {
+  return {
+    $id: 'https://cappulse.dev/schema/config.json',
+    title: 'CapPulse configuration',
+    ...z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }),
+  };
+}

@@ -1,0 +1,13 @@
+import type { Migration } from 'kysely';
+import * as initial from './migrations/0001-initial.ts';
+import * as events from './migrations/0002-events.ts';
+
+/**
+ * Every migration, imported explicitly and in order: the standalone executable bundles them, so
+ * nothing may be read from a folder at run time. Append new ones at the end; never rename one. kysely runs them in name order, so the
+ * number prefix decides.
+ */
+export const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
+  ['0001-initial', initial],
+  ['0002-events', events],
+];

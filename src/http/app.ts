@@ -1,0 +1,29 @@
+import { H3 } from 'h3';
+import { requestIdOf } from './context.ts';
+import type { HttpDeps } from './deps.ts';
+import { toErrorResponse } from './errors.ts';
+import { mountRoutes, type ApiRoute } from './route.ts';
+import { registerHealthRoutes } from './routes/health.ts';
+
+/** Plain routes outside the API (health, metrics, dashboard), registered by function. */
+const PLAIN_ROUTES = [registerHealthRoutes];
+
+/** Every /v1 route, in one list, so the whole API surface (and its OpenAPI document) is visible at once. */
+export const API_ROUTES: readonly ApiRoute[] = [];
+
+export function createHttpApp(deps: HttpDeps): H3 {
+  const logger = deps.logger.child('http');
+  const app = new H3({
+    // h3 would print unhandled errors to the console itself; ours go through the logger.
+    silent: true,
+    onRequest(event) {
+      event.res.headers.set('x-request-id', requestIdOf(event));
+    },
+    onError(error, event) {
+      return toErrorResponse(error, event, requestIdOf(event), logger);
+    },
+  });
+  mountRoutes(app, deps, API_ROUTES);
+  for (const register of PLAIN_ROUTES) register(app, deps);
+  return app;
+}

@@ -1,0 +1,15 @@
+import type { Config } from '../config/schema.ts';
+import type { Db } from '../db/connect.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/logger.ts';
+
+/** What route handlers may use; built once by createApp and passed to every route module. */
+export interface HttpDeps {
+  db: Db;
+  /** The running config; a reload replaces it, so read it through the getter. */
+  config: () => Config;
+  clock: Clock;
+  logger: Logger;
+  version: string;
+  startedAt: number;
+}

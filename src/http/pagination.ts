@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { AppError } from '../lib/errors.ts';
+
+/**
+ * Lists are `{data, has_more, next_cursor}`. Cursors are opaque to clients (base64url JSON of the
+ * last row's sort key), so the order can change server-side without breaking them.
+ */
+export const pageQuery = {
+  limit: z.coerce.number().int().min(1, 'must be between 1 and 100').max(100, 'must be between 1 and 100').default(20),
+  cursor: z.string().optional(),
+};
+
+export function listSchema<T extends z.ZodType>(item: T) {
+  return z.object({ data: z.array(item), has_more: z.boolean(), next_cursor: z.string().nullable() });
+}
+
+export function encodeCursor(key: unknown): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+export function decodeCursor<T>(cursor: string | undefined, schema: z.ZodType<T>): T | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    return schema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+  } catch {
+    throw new AppError('invalid_request', 'query parameter "cursor": not a cursor this API returned (pass next_cursor unchanged)');
+  }
+}
+
+/** Given limit+1 rows fetched, builds the page. */
+export function toPage<T>(rows: T[], limit: number, keyOf: (row: T) => unknown): { data: T[]; has_more: boolean; next_cursor: string | null } {
+  const has_more = rows.length > limit;
+  const data = has_more ? rows.slice(0, limit) : rows;
+  const last = data.at(-1);
+  return { data, has_more, next_cursor: has_more && last !== undefined ? encodeCursor(keyOf(last)) : null };
+}

@@ -1,0 +1,60 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { ProbeResult, ProbeTarget } from '../probe/types.ts';
+import { insertResult, type StoredResult } from '../store/results.ts';
+
+/**
+ * The pipeline step, named the way good monitors name it: evaluate (the probe, done before we
+ * get here), persist (one transaction: the result, then every stage — rollups, status, outbox),
+ * then alert (after-commit hooks wake the deliverer). A webhook is never sent for a state that
+ * was not committed, and nothing network-bound runs inside the transaction.
+ */
+export interface PipelineStage {
+  name: string;
+  /** Runs inside the result's transaction; must use `trx`, never the outer database. */
+  apply(trx: Kysely<Database>, target: ProbeTarget, stored: StoredResult): Promise<void>;
+}
+
+export interface AfterCommitHook {
+  name: string;
+  run(target: ProbeTarget, stored: StoredResult): void;
+}
+
+export interface Pipeline {
+  record(target: ProbeTarget, result: ProbeResult): Promise<StoredResult>;
+}
+
+export function createPipeline(deps: {
+  db: Kysely<Database>;
+  stages: readonly PipelineStage[];
+  afterCommit: readonly AfterCommitHook[];
+  logger: Logger;
+}): Pipeline {
+  const { db, stages, afterCommit, logger } = deps;
+
+  const persist = (target: ProbeTarget, result: ProbeResult) =>
+    db.transaction().execute(async (trx) => {
+      const stored = await insertResult(trx, target.id, result);
+      for (const stage of stages) await stage.apply(trx, target, stored);
+      return stored;
+    });
+
+  const alert = (target: ProbeTarget, stored: StoredResult) => {
+    for (const hook of afterCommit) {
+      try {
+        hook.run(target, stored);
+      } catch (error) {
+        logger.error('after_commit_failed', { hook: hook.name, target: target.key, error });
+      }
+    }
+  };
+
+  return {
+    async record(target, result) {
+      const stored = await persist(target, result);
+      alert(target, stored);
+      return stored;
+    },
+  };
+}

@@ -1,0 +1,82 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, ProbeResultsTable } from '../db/schema.ts';
+import type { ErrorClass, ProbeResult, RateLimitSnapshot } from '../probe/types.ts';
+
+export interface StoredResult extends ProbeResult {
+  id: number;
+  targetId: number;
+}
+
+export async function insertResult(trx: Kysely<Database>, targetId: number, result: ProbeResult): Promise<StoredResult> {
+  const row = await trx
+    .insertInto('probe_results')
+    .values({
+      target_id: targetId,
+      started_at: result.startedAt,
+      ok: result.ok ? 1 : 0,
+      error_class: result.errorClass,
+      http_status: result.httpStatus,
+      latency_ms: result.latencyMs,
+      ttft_ms: result.ttftMs,
+      ttfb_ms: result.ttfbMs,
+      output_tokens: result.outputTokens,
+      request_id: result.requestId,
+      rate_limit: result.rateLimit ? JSON.stringify(result.rateLimit) : null,
+      error_message: result.errorMessage,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { ...result, id: row.id, targetId };
+}
+
+type ResultRow = Selectable<ProbeResultsTable>;
+
+export function rowToResult(row: ResultRow): StoredResult {
+  return {
+    id: row.id,
+    targetId: row.target_id,
+    startedAt: Number(row.started_at),
+    ok: row.ok === 1,
+    errorClass: row.error_class as ErrorClass | null,
+    httpStatus: row.http_status,
+    latencyMs: row.latency_ms,
+    ttftMs: row.ttft_ms,
+    ttfbMs: row.ttfb_ms,
+    outputTokens: row.output_tokens,
+    requestId: row.request_id,
+    rateLimit: row.rate_limit ? (JSON.parse(row.rate_limit) as RateLimitSnapshot) : null,
+    errorMessage: row.error_message,
+  };
+}
+
+/** Results of one target in [from, to), oldest first. */
+export async function listResults(db: Kysely<Database>, targetId: number, from: number, to: number): Promise<StoredResult[]> {
+  const rows = await db
+    .selectFrom('probe_results')
+    .selectAll()
+    .where('target_id', '=', targetId)
+    .where('started_at', '>=', from)
+    .where('started_at', '<', to)
+    .orderBy('started_at')
+    .orderBy('id')
+    .execute();
+  return rows.map(rowToResult);
+}
+
+/** The newest results of one target, newest first. */
+export async function latestResults(db: Kysely<Database>, targetId: number, limit: number): Promise<StoredResult[]> {
+  const rows = await db
+    .selectFrom('probe_results')
+    .selectAll()
+    .where('target_id', '=', targetId)
+    .orderBy('started_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map(rowToResult);
+}
+
+export async function countResults(db: Kysely<Database>): Promise<number> {
+  const row = await db.selectFrom('probe_results').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}

@@ -9,7 +9,7 @@ import { versionCommand } from './commands/version.ts';
 import { isAppError } from './lib/errors.ts';
 
 /** argv → command. No logic of its own beyond parsing and turning errors into exit codes. */
-const COMMANDS: readonly Command[] = [serveCommand, checkCommand, initCommand, configCommand, versionCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, checkCommand, initCommand, configCommand, versionCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -39,10 +39,12 @@ export function parseConfigText(text: string, source: string, env: Env = process
   if (document.errors.length > 0) {
     throw new ConfigError(
       source,
-      document.errors.map((error) => {
+      // One syntax error sets off a cascade of follow-on errors; the first few are the useful ones.
+      document.errors.slice(0, 3).map((error) => {
         const pos = error.linePos?.[0];
         const where = pos ? `line ${pos.line}, column ${pos.col}` : 'YAML';
-        return { path: where, message: error.message.split('\n')[0] ?? 'invalid YAML' };
+        const message = (error.message.split('\n')[0] ?? 'invalid YAML').replace(/ at line \d+, column \d+:?$/, '');
+        return { path: where, message: `invalid YAML: ${message}` };
       }),
     );
   }

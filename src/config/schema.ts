@@ -21,9 +21,9 @@ const timeoutsSchema = z.strictObject({
   total: duration.default('60s').describe('Time allowed for the whole probe, to the end of the stream.'),
 });
 const timeoutOverridesSchema = z.strictObject({
-  connect: duration.optional(),
-  first_token: duration.optional(),
-  total: duration.optional(),
+  connect: duration.optional().describe('Overrides defaults.timeouts.connect.'),
+  first_token: duration.optional().describe('Overrides defaults.timeouts.first_token.'),
+  total: duration.optional().describe('Overrides defaults.timeouts.total.'),
 });
 
 const maxTokensParam = z.enum(['max_completion_tokens', 'max_tokens'], {
@@ -39,11 +39,11 @@ const modelSchema = z.strictObject({
   schedule: cronExpression.optional().describe('Cron expression overriding the provider schedule.'),
   reasoning: z.boolean().default(false).describe('A reasoning model: output cap raised so hidden reasoning does not end the probe with no content.'),
   max_output_tokens: positiveInt.optional().describe('Output token cap for this model (default 1; 16 for reasoning models).'),
-  thresholds: thresholdOverridesSchema.optional(),
+  thresholds: thresholdOverridesSchema.optional().describe('Overrides of the top-level thresholds for this model.'),
 });
 
 const httpCheckSchema = z.strictObject({
-  method: z.enum(['GET', 'HEAD', 'POST', 'PUT'], { error: 'must be GET, HEAD, POST or PUT' }).default('GET'),
+  method: z.enum(['GET', 'HEAD', 'POST', 'PUT'], { error: 'must be GET, HEAD, POST or PUT' }).default('GET').describe('HTTP method.'),
   expect_status: z.number().int().min(100).max(599).default(200).describe('Expected HTTP status.'),
   expect_body: z.string().optional().describe('A substring the body must contain.'),
   body: z.string().optional().describe('Request body (POST/PUT).'),
@@ -54,37 +54,37 @@ const providerSchema = z.strictObject({
   name: z.string().min(1).optional().describe('Display name (defaults to slug).'),
   kind: z.enum(PROVIDER_KINDS, {
     error: (issue) => `${JSON.stringify(issue.input)} is not a provider kind (one of ${PROVIDER_KINDS.join(', ')})`,
-  }),
+  }).describe('API family: openai (Chat Completions and compatibles: Azure, Groq, Together, Mistral, DeepSeek, OpenRouter, Ollama, vLLM), anthropic, gemini, or http (liveness of any URL).'),
   base_url: httpUrl.describe('API base URL, e.g. https://api.openai.com/v1 (for kind http: the URL to check).'),
   api_key: z.string().optional().describe('API key; write ${ENV_VAR} so the secret stays out of the file.'),
   headers: headersSchema.default({}),
   schedule: cronExpression.optional().describe('Cron expression overriding defaults.schedule.'),
-  timeouts: timeoutOverridesSchema.optional(),
-  max_tokens_param: maxTokensParam.optional(),
+  timeouts: timeoutOverridesSchema.optional().describe('Overrides defaults.timeouts for this provider.'),
+  max_tokens_param: maxTokensParam.optional().describe('Overrides defaults.max_tokens_param (Groq, older vLLM: max_tokens).'),
   http: httpCheckSchema.optional().describe('For kind http: what a healthy answer looks like.'),
-  thresholds: thresholdOverridesSchema.optional(),
-  models: z.array(modelSchema).default([]),
+  thresholds: thresholdOverridesSchema.optional().describe('Overrides of the top-level thresholds for this provider.'),
+  models: z.array(modelSchema).default([]).describe('Models to probe at this provider.'),
 });
 
 const webhookEndpointSchema = z.strictObject({
-  url: httpUrl,
+  url: httpUrl.describe('Where events are POSTed.'),
   secret: z
     .string()
     .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'must look like whsec_<base64> (at least 16 base64 characters)')
     .describe('Signing secret; write ${ENV_VAR}.'),
   events: z.array(z.enum(WEBHOOK_EVENT_TYPES)).default([...WEBHOOK_EVENT_TYPES]).describe('Event types to send.'),
-  description: z.string().optional(),
+  description: z.string().optional().describe('A note for people.'),
 });
 
 const maintenanceSchema = z
   .strictObject({
-    provider: slug,
+    provider: slug.describe('Provider slug the window applies to.'),
     models: z.array(slug).optional().describe('Models covered (all of the provider when omitted).'),
-    start: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time such as 2026-12-01T02:00:00Z' }).optional(),
-    end: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time such as 2026-12-01T04:00:00Z' }).optional(),
+    start: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time such as 2026-12-01T02:00:00Z' }).optional().describe('Start of a one-off window.'),
+    end: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time such as 2026-12-01T04:00:00Z' }).optional().describe('End of a one-off window.'),
     cron: cronExpression.optional().describe('Recurring window start.'),
     duration: duration.optional().describe('Length of a recurring window.'),
-    reason: z.string().optional(),
+    reason: z.string().optional().describe('Shown with the window in the API and dashboard.'),
   })
   .superRefine((value, ctx) => {
     const fixed = value.start !== undefined || value.end !== undefined;
@@ -103,9 +103,9 @@ export const configSchema = z
     server: z
       .strictObject({
         host: z.string().min(1).default('127.0.0.1').describe('Address to listen on; 127.0.0.1 keeps the API local.'),
-        port: z.number({ error: 'must be a port number' }).int('must be a whole number').min(0, 'must be between 0 and 65535').max(65535, 'must be between 0 and 65535').default(8080),
-        log_format: z.enum(['text', 'json']).default('text'),
-        log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+        port: z.number({ error: 'must be a port number' }).int('must be a whole number').min(0, 'must be between 0 and 65535').max(65535, 'must be between 0 and 65535').default(8080).describe('Port to listen on; 0 picks a free one.'),
+        log_format: z.enum(['text', 'json']).default('text').describe('text: one readable line per event; json: one JSON object per line.'),
+        log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Least severe level that is logged.'),
         max_body_bytes: positiveInt.default(65536).describe('Largest request body accepted.'),
       })
       .prefault({}),
@@ -114,20 +114,21 @@ export const configSchema = z
         path: z.string().min(1).default('./cappulse.db').describe('SQLite file.'),
         retention: z
           .strictObject({
-            raw: duration.default('7d'),
-            minute_rollups: duration.default('8d'),
-            hour_rollups: duration.default('400d'),
-            webhook_history: duration.default('30d'),
+            raw: duration.default('7d').describe('How long raw probe results are kept.'),
+            minute_rollups: duration.default('8d').describe('How long per-minute rollups are kept.'),
+            hour_rollups: duration.default('400d').describe('How long per-hour rollups are kept.'),
+            webhook_history: duration.default('30d').describe('How long delivered webhook history is kept.'),
           })
-          .prefault({}),
+          .prefault({})
+          .describe('How long each kind of data is kept; a pruning job deletes older rows.'),
       })
       .prefault({}),
     defaults: z
       .strictObject({
         schedule: cronExpression.default('*/30 * * * * *').describe('How often each model is probed (croner, seconds first).'),
-        timeouts: timeoutsSchema.prefault({}),
+        timeouts: timeoutsSchema.prefault({}).describe('Probe timeouts; a provider can override each.'),
         prompt: z.string().min(1).default('Reply with the single word: ok.').describe('Probe prompt; a random nonce is added so no cache answers it.'),
-        max_tokens_param: maxTokensParam.default('max_completion_tokens'),
+        max_tokens_param: maxTokensParam.default('max_completion_tokens').describe('Name of the output cap field for kind openai.'),
         concurrency: positiveInt.default(16).describe('Most probes in flight at once.'),
       })
       .prefault({}),
@@ -138,10 +139,10 @@ export const configSchema = z
       .strictObject({
         allow_private: z.boolean().default(false).describe('Allow endpoints on private, loopback or link-local addresses (internal alerting).'),
         allow_hosts: z.array(z.string()).default([]).describe('Hosts allowed even when private.'),
-        timeout: duration.default('15s'),
-        retry_schedule: z.array(duration).min(1).default(['0s', '5s', '5m', '30m', '2h', '5h', '10h', '14h', '20h', '24h']),
-        rotation_grace: duration.default('24h'),
-        endpoints: z.array(webhookEndpointSchema).default([]),
+        timeout: duration.default('15s').describe('Time allowed for one delivery attempt.'),
+        retry_schedule: z.array(duration).min(1).default(['0s', '5s', '5m', '30m', '2h', '5h', '10h', '14h', '20h', '24h']).describe('Delay before each attempt (with jitter); after the last, a delivery is failed.'),
+        rotation_grace: duration.default('24h').describe('After a secret rotation, how long the old secret also signs.'),
+        endpoints: z.array(webhookEndpointSchema).default([]).describe('Endpoints defined here are read-only through the API.'),
       })
       .prefault({}),
     api: z

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config/issues.ts';
-import { EXIT, processIo, UsageError, type Command, type Io } from './commands/command.ts';
+import { EXIT, processIo, UsageError, type CliRuntime, type Command, type Io } from './commands/command.ts';
 import { checkCommand } from './commands/check.ts';
 import { configCommand } from './commands/config.ts';
 import { initCommand } from './commands/init.ts';
@@ -26,13 +26,13 @@ function overview(): string {
   ].join('\n');
 }
 
-export async function runCli(argv: string[], io: Io = processIo): Promise<number> {
+export async function runCli(argv: string[], io: Io = processIo, runtime: CliRuntime = {}): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h') {
     io.out(overview());
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
-  if (name === '--version' || name === '-v') return versionCommand.run({}, [], io);
+  if (name === '--version' || name === '-v') return versionCommand.run({}, [], io, runtime);
   if (name === 'help') {
     const target = COMMANDS.find((c) => c.name === rest[0]);
     io.out(target ? target.help : overview());
@@ -49,7 +49,7 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
   }
   try {
     const { values, positionals } = parseArgs({ args: rest, options: command.options, allowPositionals: command.positionals ?? false, strict: true });
-    return await command.run(values, positionals, io);
+    return await command.run(values, positionals, io, runtime);
   } catch (error) {
     if (error instanceof ConfigError) {
       io.err(`cappulse ${name}: invalid config ${error.message}`);

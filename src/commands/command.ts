@@ -16,6 +16,15 @@ export const processIo: Io = {
   err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
 };
 
+/**
+ * What the process running the CLI hands to every command. The standalone executable loads the
+ * SQLite addon from its own blob, so a command that opens a database must pass `nativeBinding`
+ * on to createApp / openDatabase (undefined from a source checkout: node_modules has it).
+ */
+export interface CliRuntime {
+  nativeBinding?: unknown;
+}
+
 export interface Command {
   name: string;
   summary: string;
@@ -24,7 +33,7 @@ export interface Command {
   options: OptionSpec;
   /** Whether positional arguments are accepted. */
   positionals?: boolean;
-  run(values: ParsedValues, positionals: string[], io: Io): Promise<number>;
+  run(values: ParsedValues, positionals: string[], io: Io, runtime?: CliRuntime): Promise<number>;
 }
 
 export class UsageError extends Error {}

@@ -19,10 +19,10 @@ Options:
 
 Signals: SIGINT/SIGTERM stop cleanly (exit 0); SIGHUP re-reads the config file.`,
   options: { ...CONFIG_OPTIONS, host: { type: 'string' }, port: { type: 'string' } },
-  async run(values, _positionals, io) {
+  async run(values, _positionals, io, runtime) {
     const source = configSource(values, { host: values.host as string | undefined, port: parsePort(values.port) });
     const config = source.load();
-    const app = await createApp(config);
+    const app = await createApp(config, { nativeBinding: runtime?.nativeBinding });
     const log = app.logger.child('serve');
     if (source.path === undefined) log.info('using_embedded_example_config', { hint: 'cappulse init writes it to cappulse.yaml for editing' });
     try {

@@ -7,10 +7,10 @@ export const versionCommand: Command = {
   summary: 'Print the CapPulse, Node.js and SQLite versions',
   help: 'Usage: cappulse version [--json]',
   options: { json: { type: 'boolean' } },
-  async run(values, _positionals, io) {
+  async run(values, _positionals, io, runtime) {
     let sqlite = 'unknown';
     try {
-      const db = new BetterSqlite3(':memory:');
+      const db = new BetterSqlite3(':memory:', runtime?.nativeBinding ? { nativeBinding: runtime.nativeBinding as string } : {});
       sqlite = (db.prepare('select sqlite_version() as v').get() as { v: string }).v;
       db.close();
     } catch {

@@ -4,6 +4,7 @@ import { resolveTargets } from './config/targets.ts';
 import { openDatabase, type Db } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createHttpApp } from './http/app.ts';
+import { createApiAccess } from './http/auth.ts';
 import { listen, type HttpServer } from './http/server.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
@@ -48,7 +49,8 @@ export async function createApp(initial: Config, deps: AppDeps = {}): Promise<Ca
   let targets: CatalogTarget[] = [];
   let server: HttpServer | undefined;
 
-  const http = createHttpApp({ db, config: () => config, clock, logger, version: VERSION, startedAt });
+  const access = createApiAccess({ db, config: () => config, clock, logger });
+  const http = createHttpApp({ db, config: () => config, clock, logger, version: VERSION, startedAt, access });
 
   const sync = async (next: Config) => {
     targets = await syncCatalog(db.kysely, resolveTargets(next), clock.now());
@@ -67,6 +69,7 @@ export async function createApp(initial: Config, deps: AppDeps = {}): Promise<Ca
       log.info('database_ready', { path: config.storage.path, migrated: report.applied.length, schema: report.current });
       await sync(config);
       log.info('catalog_synced', { providers: config.providers.length, targets: targets.length });
+      access.start();
       server = await listen(http, config.server.host, config.server.port);
       log.info('listening', { url: server.url, version: VERSION });
     },
@@ -80,6 +83,8 @@ export async function createApp(initial: Config, deps: AppDeps = {}): Promise<Ca
     async stop() {
       log.info('stopping');
       await server?.close();
+      // After the server (no new requests), before the database: pending usage must reach the file.
+      await access.stop();
       await db.close();
       log.info('stopped');
     },

@@ -61,7 +61,35 @@ export interface EventsTable {
   provider_id: number | null;
 }
 
+export interface ApiKeysTable {
+  id: string;
+  name: string;
+  /** `cp_live_` and a few characters: enough to recognise a key, never enough to use it. */
+  prefix: string;
+  /** SHA-256 hex of the full key; the key itself is never stored. */
+  hash: string;
+  /** Comma-separated: `read`, `admin`. */
+  scopes: string;
+  /** Requests per minute; null = the config default. */
+  rate_limit: number | null;
+  /** Requests per calendar month (UTC); null = the config default. */
+  monthly_quota: number | null;
+  created_at: number;
+  last_used_at: number | null;
+  expires_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface UsageTable {
+  key_id: string;
+  /** Epoch ms of the first instant of the UTC calendar month. */
+  period_start: number;
+  requests: number;
+}
+
 export interface Database {
+  api_keys: ApiKeysTable;
+  usage: UsageTable;
   providers: ProvidersTable;
   models: ModelsTable;
   targets: TargetsTable;

@@ -1,15 +1,20 @@
 import { H3 } from 'h3';
+import { createApiAccess } from './auth.ts';
 import { requestIdOf } from './context.ts';
 import type { HttpDeps } from './deps.ts';
 import { toErrorResponse } from './errors.ts';
+import { mountMethodNotAllowed } from './method-not-allowed.ts';
 import { mountRoutes, type ApiRoute } from './route.ts';
+import { keyRoutes } from './routes/keys.ts';
+import { openApiRoute } from './routes/openapi.ts';
+import { usageRoutes } from './routes/usage.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 
 /** Plain routes outside the API (health, metrics, dashboard), registered by function. */
 const PLAIN_ROUTES = [registerHealthRoutes];
 
 /** Every /v1 route, in one list, so the whole API surface (and its OpenAPI document) is visible at once. */
-export const API_ROUTES: readonly ApiRoute[] = [];
+export const API_ROUTES: readonly ApiRoute[] = [...keyRoutes, ...usageRoutes];
 
 export function createHttpApp(deps: HttpDeps): H3 {
   const logger = deps.logger.child('http');
@@ -23,7 +28,11 @@ export function createHttpApp(deps: HttpDeps): H3 {
       return toErrorResponse(error, event, requestIdOf(event), logger);
     },
   });
-  mountRoutes(app, deps, API_ROUTES);
+  // Every /v1 route passes the access guard (key, scope, rate limit, quota) before its handler.
+  const access = deps.access ?? createApiAccess(deps);
+  const apiRoutes = [...API_ROUTES, openApiRoute(API_ROUTES, deps.version)];
+  mountRoutes(app, { ...deps, access }, apiRoutes, access.guard);
+  mountMethodNotAllowed(app, apiRoutes);
   for (const register of PLAIN_ROUTES) register(app, deps);
   return app;
 }

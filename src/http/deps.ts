@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.ts';
 import type { Db } from '../db/connect.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
+import type { ApiAccess } from './auth.ts';
 
 /** What route handlers may use; built once by createApp and passed to every route module. */
 export interface HttpDeps {
@@ -12,4 +13,6 @@ export interface HttpDeps {
   logger: Logger;
   version: string;
   startedAt: number;
+  /** Keys, rate limits and usage; createApp owns it (to flush usage on stop). Built by createHttpApp when absent. */
+  access?: ApiAccess;
 }

@@ -1,4 +1,4 @@
-import type { H3, H3Event } from 'h3';
+import { assertBodySize, type H3, type H3Event } from 'h3';
 import { z } from 'zod';
 import { AppError, type ErrorCode } from '../lib/errors.ts';
 import type { HttpDeps } from './deps.ts';
@@ -37,6 +37,8 @@ export interface ApiRoute<P = any, Q = any, B = any, R = any> {
   /** Error codes this route can answer with besides the ones every route has. */
   errors?: ErrorCode[];
   example?: R;
+  /** An example request body for the OpenAPI document (routes with a body). */
+  requestExample?: B;
   handler(ctx: RouteContext<P, Q, B>): R | Promise<R>;
 }
 
@@ -72,7 +74,7 @@ export function mountRoutes(app: H3, deps: HttpDeps, routes: readonly ApiRoute[]
       for (const [key, value] of url.searchParams) rawQuery[key] = value;
       const params = route.params ? parseOrThrow(route.params, event.context.params ?? {}, 'path') : {};
       const query = route.query ? parseOrThrow(route.query, rawQuery, 'query') : parseOrThrow(z.strictObject({}), rawQuery, 'query');
-      const body = route.body ? parseOrThrow(route.body, await readJson(event), 'body') : undefined;
+      const body = route.body ? parseOrThrow(route.body, await readJson(event, deps.config().server.max_body_bytes), 'body') : undefined;
       const result = await route.handler({ event, params, query, body, deps });
       if (route.status) event.res.status = route.status;
       return result;
@@ -80,7 +82,9 @@ export function mountRoutes(app: H3, deps: HttpDeps, routes: readonly ApiRoute[]
   }
 }
 
-async function readJson(event: H3Event): Promise<unknown> {
+async function readJson(event: H3Event, maxBytes: number): Promise<unknown> {
+  // Counted as the body streams in (a lying Content-Length is caught too): 413 payload_too_large.
+  assertBodySize(event, maxBytes);
   const text = await event.req.text();
   if (text.trim() === '') return {};
   try {

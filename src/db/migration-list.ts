@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as initial from './migrations/0001-initial.ts';
 import * as events from './migrations/0002-events.ts';
 import * as apiKeys from './migrations/0004-api-keys.ts';
+import * as status from './migrations/0005-status.ts';
 
 /**
  * Every migration, imported explicitly and in order: the standalone executable bundles them, so
@@ -12,4 +13,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['0001-initial', initial],
   ['0002-events', events],
   ['0004-api-keys', apiKeys],
+  ['0005-status', status],
 ];

@@ -87,6 +87,61 @@ export interface UsageTable {
   requests: number;
 }
 
+export interface TargetStatusTable {
+  target_id: number;
+  status: string;
+  since: number;
+  /** JSON cause (rule, value, threshold, window, samples). */
+  cause: string | null;
+  /** Consecutive evaluations that found the condition cleared: the recovery hysteresis. */
+  clear_evaluations: number;
+  maintenance: number;
+  evaluated_at: number;
+  /** The target's own 7-day p95, cached for the relative latency rule. */
+  baseline_p95_ms: number | null;
+  baseline_at: number | null;
+}
+
+export interface ProviderStatusTable {
+  provider_id: number;
+  status: string;
+  since: number;
+  maintenance: number;
+  evaluated_at: number;
+}
+
+export interface IncidentsTable {
+  id: string;
+  provider_id: number;
+  status: 'open' | 'resolved';
+  severity: string;
+  scope: string;
+  /** JSON array of model slugs currently affected. */
+  affected_models: string;
+  title: string;
+  cause: string;
+  started_at: number;
+  updated_at: number;
+  resolved_at: number | null;
+}
+
+export interface IncidentModelsTable {
+  incident_id: string;
+  model_slug: string;
+}
+
+export interface IncidentUpdatesTable {
+  id: Generated<number>;
+  incident_id: string;
+  created_at: number;
+  kind: string;
+  status: 'open' | 'resolved';
+  severity: string;
+  affected_models: string;
+  message: string;
+  cause: string;
+}
+
 export interface Database {
   api_keys: ApiKeysTable;
   usage: UsageTable;
@@ -95,4 +150,9 @@ export interface Database {
   targets: TargetsTable;
   probe_results: ProbeResultsTable;
   events: EventsTable;
+  target_status: TargetStatusTable;
+  provider_status: ProviderStatusTable;
+  incidents: IncidentsTable;
+  incident_models: IncidentModelsTable;
+  incident_updates: IncidentUpdatesTable;
 }

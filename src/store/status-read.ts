@@ -17,10 +17,18 @@ export interface StatusView {
 
 export const UNKNOWN_STATUS: StatusView = { status: 'unknown', since: null, maintenance: false };
 
-export async function providerStatuses(_db: Kysely<Database>): Promise<Map<number, StatusView>> {
-  return new Map();
+type StatusRow = { id: number; status: string; since: number; maintenance: number };
+
+function toMap(rows: StatusRow[]): Map<number, StatusView> {
+  return new Map(rows.map((row) => [row.id, { status: row.status as StatusName, since: Number(row.since), maintenance: row.maintenance === 1 }]));
 }
 
-export async function targetStatuses(_db: Kysely<Database>): Promise<Map<number, StatusView>> {
-  return new Map();
+/** Provider id → status; a provider missing from the map has not been evaluated (UNKNOWN_STATUS). */
+export async function providerStatuses(db: Kysely<Database>): Promise<Map<number, StatusView>> {
+  return toMap(await db.selectFrom('provider_status').select(['provider_id as id', 'status', 'since', 'maintenance']).execute());
+}
+
+/** Target id → status; a target missing from the map has not been evaluated (UNKNOWN_STATUS). */
+export async function targetStatuses(db: Kysely<Database>): Promise<Map<number, StatusView>> {
+  return toMap(await db.selectFrom('target_status').select(['target_id as id', 'status', 'since', 'maintenance']).execute());
 }

@@ -1,0 +1,111 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import type { StatusName } from './status-read.ts';
+
+/**
+ * Current status rows written by the status stage, inside the result's transaction. Causes are
+ * stored as JSON and handed back parsed; their shape belongs to src/status.
+ */
+export interface TargetStatusRecord {
+  status: StatusName;
+  since: number;
+  cause: unknown;
+  clearEvaluations: number;
+  maintenance: boolean;
+  baselineP95Ms: number | null;
+  baselineAt: number | null;
+}
+
+export async function findTargetStatus(trx: Kysely<Database>, targetId: number): Promise<TargetStatusRecord | undefined> {
+  const row = await trx.selectFrom('target_status').selectAll().where('target_id', '=', targetId).executeTakeFirst();
+  if (!row) return undefined;
+  return {
+    status: row.status as StatusName,
+    since: Number(row.since),
+    cause: row.cause === null ? null : JSON.parse(row.cause),
+    clearEvaluations: row.clear_evaluations,
+    maintenance: row.maintenance === 1,
+    baselineP95Ms: row.baseline_p95_ms,
+    baselineAt: row.baseline_at === null ? null : Number(row.baseline_at),
+  };
+}
+
+export async function saveTargetStatus(trx: Kysely<Database>, targetId: number, record: TargetStatusRecord, evaluatedAt: number): Promise<void> {
+  const values = {
+    status: record.status,
+    since: record.since,
+    cause: record.cause === null ? null : JSON.stringify(record.cause),
+    clear_evaluations: record.clearEvaluations,
+    maintenance: record.maintenance ? 1 : 0,
+    evaluated_at: evaluatedAt,
+    baseline_p95_ms: record.baselineP95Ms,
+    baseline_at: record.baselineAt,
+  };
+  await trx
+    .insertInto('target_status')
+    .values({ target_id: targetId, ...values })
+    .onConflict((oc) => oc.column('target_id').doUpdateSet(values))
+    .execute();
+}
+
+export interface ProviderTargetStatus {
+  targetId: number;
+  model: string;
+  status: StatusName;
+  cause: unknown;
+  maintenance: boolean;
+}
+
+/** Every active target of a provider with its current status (`unknown` until first evaluated). */
+export async function listProviderTargetStatuses(trx: Kysely<Database>, providerId: number): Promise<ProviderTargetStatus[]> {
+  const rows = await trx
+    .selectFrom('targets')
+    .innerJoin('models', 'models.id', 'targets.model_id')
+    .leftJoin('target_status', 'target_status.target_id', 'targets.id')
+    .select(['targets.id', 'models.slug', 'target_status.status', 'target_status.cause', 'target_status.maintenance'])
+    .where('targets.provider_id', '=', providerId)
+    .where('targets.active', '=', 1)
+    .orderBy('models.slug')
+    .execute();
+  return rows.map((row) => ({
+    targetId: row.id,
+    model: row.slug,
+    status: (row.status ?? 'unknown') as StatusName,
+    cause: row.cause ? JSON.parse(row.cause) : null,
+    maintenance: row.maintenance === 1,
+  }));
+}
+
+export interface ProviderStatusRecord {
+  status: StatusName;
+  since: number;
+  maintenance: boolean;
+}
+
+export async function findProviderStatus(trx: Kysely<Database>, providerId: number): Promise<ProviderStatusRecord | undefined> {
+  const row = await trx.selectFrom('provider_status').selectAll().where('provider_id', '=', providerId).executeTakeFirst();
+  return row ? { status: row.status as StatusName, since: Number(row.since), maintenance: row.maintenance === 1 } : undefined;
+}
+
+export async function saveProviderStatus(trx: Kysely<Database>, providerId: number, record: ProviderStatusRecord, evaluatedAt: number): Promise<void> {
+  const values = { status: record.status, since: record.since, maintenance: record.maintenance ? 1 : 0, evaluated_at: evaluatedAt };
+  await trx
+    .insertInto('provider_status')
+    .values({ provider_id: providerId, ...values })
+    .onConflict((oc) => oc.column('provider_id').doUpdateSet(values))
+    .execute();
+}
+
+/** Latencies of successful probes in [from, to): only the one column, for the 7-day baseline. */
+export async function successLatencies(trx: Kysely<Database>, targetId: number, from: number, to: number): Promise<number[]> {
+  const rows = await trx
+    .selectFrom('probe_results')
+    .select('latency_ms')
+    .where('target_id', '=', targetId)
+    .where('started_at', '>=', from)
+    .where('started_at', '<', to)
+    .where('ok', '=', 1)
+    .where('latency_ms', 'is not', null)
+    .execute();
+  return rows.map((row) => row.latency_ms!);
+}

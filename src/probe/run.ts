@@ -1,0 +1,176 @@
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import type { LookupFunction } from 'node:net';
+import { providerSecrets } from '../config/load.ts';
+import type { ProviderKind } from '../config/schema.ts';
+import type { ResolvedTarget } from '../config/targets.ts';
+import type { Clock } from '../lib/clock.ts';
+import { randomBase62 } from '../lib/ids.ts';
+import { USER_AGENT } from '../version.ts';
+import type { BodyReader, ProbeAdapter, ReadOutcome } from './adapter.ts';
+import { ADAPTERS } from './adapters/registry.ts';
+import { classifyHttpFailure, classifyNetworkError, shorten, type Failure } from './classify.ts';
+import { parseRateLimit } from './rate-limit.ts';
+import { scrubSecrets } from './scrub.ts';
+import type { ProbeResult, RateLimitSnapshot } from './types.ts';
+
+/**
+ * One probe: send the adapter's request over node:http(s), time it inside the request, enforce
+ * the three deadlines, and turn whatever happens into a ProbeResult (never an exception).
+ *
+ * Every probe opens its own connection (no keep-alive pool): a pooled socket that the server
+ * closed while idle fails on reuse, and a probe must not report that race as a provider outage.
+ * Timings start when the socket is connected and the request goes out ("request sent",
+ * DESIGN.md §4), so connection setup is bounded by the connect timeout but not counted in ttfb,
+ * ttft or latency. node:http rather than global fetch: scripts/bench/prober.ts measured fetch
+ * at ~2.5x the CPU per request and a far larger tail bias under load.
+ */
+export interface ProbeDeps {
+  clock: Clock;
+  adapters?: Readonly<Record<ProviderKind, ProbeAdapter>>;
+  /** DNS lookup; tests pass one so an unresolvable host never asks a real resolver. */
+  lookup?: LookupFunction;
+  nonce?: () => string;
+}
+
+const ERROR_BODY_KEPT = 16_384;
+const REQUEST_ID_HEADERS = ['x-request-id', 'request-id', 'x-goog-request-id', 'apim-request-id'];
+
+function headerText(res: IncomingMessage, name: string): string | null {
+  const value = res.headers[name];
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+const ms = (value: number) => Math.round(value * 1000) / 1000;
+
+export function runProbe(target: ResolvedTarget, deps: ProbeDeps, signal?: AbortSignal): Promise<ProbeResult> {
+  const { clock } = deps;
+  const adapter = (deps.adapters ?? ADAPTERS)[target.provider.kind];
+  const startedAt = clock.now();
+  const secrets = providerSecrets(target.provider);
+  const spec = adapter.buildRequest(target, deps.nonce?.() ?? randomBase62(12));
+
+  return new Promise<ProbeResult>((resolve) => {
+    let sentAt: number | null = null;
+    let ttfbAt: number | null = null;
+    let reader: BodyReader | null = null;
+    let status: number | null = null;
+    let requestId: string | null = null;
+    let rateLimit: RateLimitSnapshot | null = null;
+    let settled = false;
+    const timers = new Set<NodeJS.Timeout>();
+
+    const arm = (after: number, why: string) => {
+      const timer = setTimeout(() => fail({ errorClass: 'timeout', message: why }), after);
+      timers.add(timer);
+      return timer;
+    };
+    const disarm = (timer: NodeJS.Timeout | undefined) => {
+      if (timer === undefined) return;
+      clearTimeout(timer);
+      timers.delete(timer);
+    };
+
+    const settle = (outcome: ReadOutcome, endAt: number) => {
+      if (settled) return;
+      settled = true;
+      for (const timer of timers) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      const since = (at: number | null) => (at === null || sentAt === null ? null : ms(at - sentAt));
+      const { failure } = outcome;
+      const firstToken = adapter.measuresTokens ? (reader?.firstTokenAt ?? null) : null;
+      const id = requestId ?? outcome.responseId;
+      resolve({
+        startedAt,
+        ok: failure === null,
+        errorClass: failure?.errorClass ?? null,
+        httpStatus: status,
+        latencyMs: since(endAt),
+        ttftMs: since(firstToken),
+        ttfbMs: since(ttfbAt),
+        outputTokens: outcome.outputTokens,
+        requestId: id === null ? null : scrubSecrets(id, secrets).slice(0, 128),
+        rateLimit,
+        errorMessage: failure === null ? null : shorten(scrubSecrets(failure.message, secrets)),
+      });
+    };
+    const fail = (failure: Failure) => {
+      settle({ failure, outputTokens: null, responseId: null }, clock.monotonic());
+      req.destroy();
+    };
+    const onAbort = () => fail({ errorClass: 'network', message: 'probe abandoned: CapPulse is stopping' });
+
+    let url: URL;
+    try {
+      url = new URL(spec.url);
+    } catch {
+      resolve({ startedAt, ok: false, errorClass: 'client_error', httpStatus: null, latencyMs: null, ttftMs: null, ttfbMs: null, outputTokens: null, requestId: null, rateLimit: null, errorMessage: 'invalid request URL' });
+      return;
+    }
+    const headers: Record<string, string | number> = { 'user-agent': USER_AGENT, ...spec.headers };
+    if (spec.body !== undefined) headers['content-length'] = Buffer.byteLength(spec.body);
+    const client = url.protocol === 'https:' ? https : http;
+    const req = client.request(url, { method: spec.method, headers, agent: false, ...(deps.lookup ? { lookup: deps.lookup } : {}) });
+
+    const { connectMs, firstTokenMs, totalMs } = target.timeouts;
+    arm(totalMs, `no complete answer within the total timeout (${totalMs} ms)`);
+    const connectTimer = arm(connectMs, `no connection within the connect timeout (${connectMs} ms)`);
+    let firstTokenTimer: NodeJS.Timeout | undefined;
+
+    req.on('socket', (socket) => {
+      const connected = () => {
+        sentAt = clock.monotonic();
+        disarm(connectTimer);
+        firstTokenTimer = arm(firstTokenMs, `no first token within the first-token timeout (${firstTokenMs} ms)`);
+      };
+      if (!socket.connecting) connected();
+      else socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', connected);
+    });
+
+    req.on('response', (res) => {
+      ttfbAt = clock.monotonic();
+      status = res.statusCode ?? null;
+      rateLimit = parseRateLimit(res.headers, clock.now());
+      requestId = REQUEST_ID_HEADERS.map((name) => headerText(res, name)).find((id) => id !== null) ?? null;
+      res.setEncoding('utf8');
+      const cut = (error?: Error) => {
+        const code = (error as NodeJS.ErrnoException | undefined)?.code;
+        fail({ errorClass: 'network', message: `stream cut mid-way${code ? ` (${code})` : ''}` });
+      };
+      res.on('error', cut);
+      res.on('close', () => {
+        if (!res.complete) cut();
+      });
+
+      if (status !== null && adapter.isExpectedStatus(status, target)) {
+        const body = adapter.createReader(target);
+        reader = body;
+        if (!adapter.measuresTokens) disarm(firstTokenTimer);
+        res.on('data', (chunk: string) => {
+          // The arrival time is taken before parsing, so parse cost is not charged to the provider.
+          body.feed(chunk, clock.monotonic());
+          if (body.firstTokenAt !== null) disarm(firstTokenTimer);
+          if (body.failure) fail(body.failure);
+        });
+        res.on('end', () => settle(body.finish(), clock.monotonic()));
+        return;
+      }
+      // An error answer is still an answer: only the total deadline applies to reading it.
+      disarm(firstTokenTimer);
+      let text = '';
+      res.on('data', (chunk: string) => {
+        if (text.length < ERROR_BODY_KEPT) text += chunk.slice(0, ERROR_BODY_KEPT - text.length);
+      });
+      res.on('end', () => settle({ failure: classifyHttpFailure(status ?? 0, text), outputTokens: null, responseId: null }, clock.monotonic()));
+    });
+
+    req.on('error', (error) => {
+      if (ttfbAt !== null) fail({ errorClass: 'network', message: `stream cut mid-way (${(error as NodeJS.ErrnoException).code ?? 'error'})` });
+      else fail(classifyNetworkError(error));
+    });
+
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    req.end(spec.body);
+  });
+}

@@ -9,6 +9,9 @@ import { listen, type HttpServer } from './http/server.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { syncCatalog, type CatalogTarget } from './store/catalog.ts';
+import { syncConfigEndpoints } from './store/webhooks.ts';
+import { configEndpoints } from './webhooks/config-endpoints.ts';
+import { createDeliverer, type Deliverer } from './webhooks/deliver.ts';
 import { VERSION } from './version.ts';
 
 /** The edges of the world, injected so tests drive them instead of patching globals. */
@@ -17,12 +20,16 @@ export interface AppDeps {
   logger?: Logger;
   /** The better-sqlite3 addon when it is not in node_modules (the standalone executable). */
   nativeBinding?: unknown;
+  /** Uniform in [0, 1): retry jitter. */
+  random?: () => number;
 }
 
 export interface CapPulseApp {
   readonly db: Db;
   readonly logger: Logger;
   readonly clock: Clock;
+  /** Sends the outbox's webhooks; tests wake it and wait for it to be idle. */
+  readonly deliverer: Deliverer;
   config(): Config;
   targets(): readonly CatalogTarget[];
   /** Base URL of the HTTP server once started. */
@@ -50,16 +57,19 @@ export async function createApp(initial: Config, deps: AppDeps = {}): Promise<Ca
   let server: HttpServer | undefined;
 
   const access = createApiAccess({ db, config: () => config, clock, logger });
-  const http = createHttpApp({ db, config: () => config, clock, logger, version: VERSION, startedAt, access });
+  const deliverer = createDeliverer({ db: db.kysely, config: () => config, clock, logger, userAgent: `CapPulse-Webhooks/${VERSION}`, ...(deps.random ? { random: deps.random } : {}) });
+  const http = createHttpApp({ db, config: () => config, clock, logger, version: VERSION, startedAt, access, webhooks: deliverer });
 
   const sync = async (next: Config) => {
     targets = await syncCatalog(db.kysely, resolveTargets(next), clock.now());
+    await syncConfigEndpoints(db.kysely, configEndpoints(next), clock.now());
   };
 
   return {
     db,
     logger,
     clock,
+    deliverer,
     config: () => config,
     targets: () => targets,
     url: () => server?.url ?? '',
@@ -70,6 +80,7 @@ export async function createApp(initial: Config, deps: AppDeps = {}): Promise<Ca
       await sync(config);
       log.info('catalog_synced', { providers: config.providers.length, targets: targets.length });
       access.start();
+      deliverer.start();
       server = await listen(http, config.server.host, config.server.port);
       log.info('listening', { url: server.url, version: VERSION });
     },
@@ -83,6 +94,8 @@ export async function createApp(initial: Config, deps: AppDeps = {}): Promise<Ca
     async stop() {
       log.info('stopping');
       await server?.close();
+      // Waits for the POSTs in flight, so their outcome is recorded before the file closes.
+      await deliverer.stop();
       // After the server (no new requests), before the database: pending usage must reach the file.
       await access.stop();
       await db.close();

@@ -142,6 +142,9 @@ export const configSchema = z
         timeout: duration.default('15s').describe('Time allowed for one delivery attempt.'),
         retry_schedule: z.array(duration).min(1).default(['0s', '5s', '5m', '30m', '2h', '5h', '10h', '14h', '20h', '24h']).describe('Delay before each attempt (with jitter); after the last, a delivery is failed.'),
         rotation_grace: duration.default('24h').describe('After a secret rotation, how long the old secret also signs.'),
+        concurrency: positiveInt.default(16).describe('Most webhook POSTs in flight at once.'),
+        endpoint_concurrency: positiveInt.default(4).describe('Most webhook POSTs in flight to one endpoint.'),
+        disable_after: duration.default('5d').describe('An endpoint whose deliveries have all failed for this long is disabled.'),
         endpoints: z.array(webhookEndpointSchema).default([]).describe('Endpoints defined here are read-only through the API.'),
       })
       .prefault({}),

@@ -3,6 +3,7 @@ import * as initial from './migrations/0001-initial.ts';
 import * as events from './migrations/0002-events.ts';
 import * as apiKeys from './migrations/0004-api-keys.ts';
 import * as status from './migrations/0005-status.ts';
+import * as webhooks from './migrations/0006-webhooks.ts';
 
 /**
  * Every migration, imported explicitly and in order: the standalone executable bundles them, so
@@ -14,4 +15,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['0002-events', events],
   ['0004-api-keys', apiKeys],
   ['0005-status', status],
+  ['0006-webhooks', webhooks],
 ];

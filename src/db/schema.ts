@@ -61,6 +61,56 @@ export interface EventsTable {
   provider_id: number | null;
 }
 
+export interface WebhookEndpointsTable {
+  id: string;
+  url: string;
+  description: string | null;
+  /** JSON array of event types. */
+  events: string;
+  source: 'config' | 'api';
+  /** Null for config endpoints: their secret stays in the running config. */
+  secret: string | null;
+  previous_secret: string | null;
+  previous_secret_expires_at: number | null;
+  enabled: number;
+  disabled_reason: string | null;
+  failing_since: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DeliveriesTable {
+  seq: Generated<number>;
+  id: string;
+  event_id: string;
+  endpoint_id: string;
+  event_type: string;
+  ordering_key: string | null;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  round_attempts: number;
+  next_attempt_at: number;
+  lease_token: string | null;
+  lease_expires_at: number | null;
+  last_http_status: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+  delivered_at: number | null;
+}
+
+export interface DeliveryAttemptsTable {
+  id: Generated<number>;
+  delivery_id: string;
+  attempt: number;
+  started_at: number;
+  duration_ms: number;
+  http_status: number | null;
+  response_excerpt: string | null;
+  error: string | null;
+  next_attempt_at: number | null;
+}
+
 export interface ApiKeysTable {
   id: string;
   name: string;
@@ -155,4 +205,7 @@ export interface Database {
   incidents: IncidentsTable;
   incident_models: IncidentModelsTable;
   incident_updates: IncidentUpdatesTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  deliveries: DeliveriesTable;
+  delivery_attempts: DeliveryAttemptsTable;
 }

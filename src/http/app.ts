@@ -9,12 +9,14 @@ import { keyRoutes } from './routes/keys.ts';
 import { openApiRoute } from './routes/openapi.ts';
 import { usageRoutes } from './routes/usage.ts';
 import { registerHealthRoutes } from './routes/health.ts';
+import { webhookDeliveryRoutes } from './routes/webhook-deliveries.ts';
+import { webhookEndpointRoutes } from './routes/webhooks.ts';
 
 /** Plain routes outside the API (health, metrics, dashboard), registered by function. */
 const PLAIN_ROUTES = [registerHealthRoutes];
 
 /** Every /v1 route, in one list, so the whole API surface (and its OpenAPI document) is visible at once. */
-export const API_ROUTES: readonly ApiRoute[] = [...keyRoutes, ...usageRoutes];
+export const API_ROUTES: readonly ApiRoute[] = [...keyRoutes, ...usageRoutes, ...webhookEndpointRoutes, ...webhookDeliveryRoutes];
 
 export function createHttpApp(deps: HttpDeps): H3 {
   const logger = deps.logger.child('http');

@@ -15,4 +15,6 @@ export interface HttpDeps {
   startedAt: number;
   /** Keys, rate limits and usage; createApp owns it (to flush usage on stop). Built by createHttpApp when absent. */
   access?: ApiAccess;
+  /** The webhook deliverer, woken when a route queues a delivery (test, redeliver, recover). */
+  webhooks?: { wake(): void };
 }

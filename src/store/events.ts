@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { WebhookEventType } from '../config/schema.ts';
 import type { Database } from '../db/schema.ts';
 import { prefixedId } from '../lib/ids.ts';
+import { fanOutEvent } from './deliveries.ts';
 
 export interface EventEnvelope<T = Record<string, unknown>> {
   id: string;
@@ -15,11 +16,14 @@ export interface NewEvent {
   data: Record<string, unknown>;
   incidentId?: string | null;
   providerId?: number | null;
+  /** Deliver to this endpoint only, subscribed or not (the test button). */
+  endpointId?: string;
 }
 
 /**
- * Writes an outbox event inside the caller's transaction. Only `trx` is used: the event must
- * commit (or roll back) together with the state change it announces.
+ * Writes an outbox event inside the caller's transaction, with one delivery per subscribed
+ * endpoint. Only `trx` is used: the event and its deliveries commit (or roll back) together with
+ * the state change they announce, so a crash can lose neither.
  */
 export async function enqueueEvent(trx: Kysely<Database>, event: NewEvent, now: number, id: string = prefixedId('evt')): Promise<EventEnvelope> {
   const envelope: EventEnvelope = { id, type: event.type, created_at: new Date(now).toISOString(), data: event.data };
@@ -27,6 +31,7 @@ export async function enqueueEvent(trx: Kysely<Database>, event: NewEvent, now: 
     .insertInto('events')
     .values({ id, type: event.type, created_at: now, payload: JSON.stringify(envelope), incident_id: event.incidentId ?? null, provider_id: event.providerId ?? null })
     .execute();
+  await fanOutEvent(trx, { id, type: event.type, incidentId: event.incidentId ?? null }, now, event.endpointId);
   return envelope;
 }
 

@@ -1,0 +1,205 @@
+import type { Kysely } from 'kysely';
+import type { Config } from '../config/schema.ts';
+import type { Database } from '../db/schema.ts';
+import type { Clock } from '../lib/clock.ts';
+import { parseDuration } from '../lib/durations.ts';
+import type { Logger } from '../lib/logger.ts';
+import { claimDue, nextDueAt, type ClaimedDelivery } from '../store/deliveries.ts';
+import { pruneDeliveredBefore } from '../store/delivery-history.ts';
+import { runAttempt, type AttemptSettings } from './attempt.ts';
+import { configEndpoints } from './config-endpoints.ts';
+import { createPoster, type Poster } from './post.ts';
+
+/**
+ * The deliverer: claim due deliveries with a lease → POST → mark or back off. Woken right after a
+ * commit that added deliveries, after each finished POST (a slot is free, and the next update of
+ * the same incident may now go), and by a timer set to the next due time (at most `pollMs`, so
+ * deliveries written by another process are found too).
+ *
+ * Caps: `webhooks.concurrency` POSTs in flight overall and `webhooks.endpoint_concurrency` per
+ * endpoint, so one slow receiver cannot take every slot.
+ */
+export interface DelivererOptions {
+  db: Kysely<Database>;
+  config: () => Config;
+  clock: Clock;
+  logger: Logger;
+  userAgent: string;
+  random?: () => number;
+  pollMs?: number;
+  poster?: Poster;
+}
+
+export interface Deliverer {
+  start(): void;
+  /** Look at the queue now. Cheap; safe to call after every commit. */
+  wake(): void;
+  /** Resolves once nothing is in flight and a look at the queue found nothing due. */
+  idle(): Promise<void>;
+  /** Stops claiming and waits for the POSTs in flight. */
+  stop(): Promise<void>;
+}
+
+const PRUNE_EVERY_MS = 3_600_000;
+
+function ms(text: string, fallback: number): number {
+  return parseDuration(text) ?? fallback;
+}
+
+export function createDeliverer(options: DelivererOptions): Deliverer {
+  const { db, clock, config } = options;
+  const log = options.logger.child('webhooks');
+  const random = options.random ?? Math.random;
+  const pollMs = options.pollMs ?? 1000;
+  const timeoutMs = () => ms(config().webhooks.timeout, 15_000);
+  const poster = options.poster ?? createPoster({ policy: () => ({ allowPrivate: config().webhooks.allow_private, allowHosts: config().webhooks.allow_hosts }), timeoutMs, monotonic: () => clock.monotonic() });
+
+  const inflight = new Map<string, Promise<void>>();
+  const perEndpoint = new Map<string, number>();
+  let running = false;
+  let pumping: Promise<void> | undefined;
+  let again = false;
+  let timer: NodeJS.Timeout | undefined;
+  let lastPrune = Number.NEGATIVE_INFINITY;
+  let idleWaiters: Array<() => void> = [];
+  const secretCache = new WeakMap<Config, Map<string, string>>();
+
+  const settings = (): AttemptSettings => ({
+    userAgent: options.userAgent,
+    retrySchedule: config().webhooks.retry_schedule.map((step) => ms(step, 0)),
+    disableAfterMs: ms(config().webhooks.disable_after, 5 * 86_400_000),
+    random,
+  });
+
+  const secretsOf = (claim: ClaimedDelivery): string[] => {
+    if (claim.source === 'config') {
+      const current = config();
+      let byId = secretCache.get(current);
+      if (!byId) {
+        byId = new Map(configEndpoints(current).map((e) => [e.id, e.secret]));
+        secretCache.set(current, byId);
+      }
+      const secret = byId.get(claim.endpointId);
+      return secret === undefined ? [] : [secret];
+    }
+    const out = claim.secret === null ? [] : [claim.secret];
+    if (claim.previousSecret !== null && (claim.previousSecretExpiresAt ?? 0) > clock.now()) out.push(claim.previousSecret);
+    return out;
+  };
+
+  const launch = (claim: ClaimedDelivery) => {
+    perEndpoint.set(claim.endpointId, (perEndpoint.get(claim.endpointId) ?? 0) + 1);
+    const task = runAttempt({ db, clock, logger: log, poster }, claim, secretsOf(claim), settings())
+      .then(
+        () => undefined,
+        (error) => log.error('delivery_attempt_crashed', { delivery: claim.id, error }),
+      )
+      .finally(() => {
+        inflight.delete(claim.id);
+        const left = (perEndpoint.get(claim.endpointId) ?? 1) - 1;
+        if (left <= 0) perEndpoint.delete(claim.endpointId);
+        else perEndpoint.set(claim.endpointId, left);
+        wake();
+      });
+    inflight.set(claim.id, task);
+  };
+
+  const claimRound = async (): Promise<number> => {
+    const { concurrency, endpoint_concurrency: endpointCap } = config().webhooks;
+    let claimedTotal = 0;
+    for (;;) {
+      const free = concurrency - inflight.size;
+      if (free <= 0 || !running) break;
+      const full = [...perEndpoint].filter(([, n]) => n >= endpointCap).map(([id]) => id);
+      const claims = await claimDue(db, {
+        now: clock.now(),
+        limit: free,
+        leaseMs: 2 * timeoutMs() + 1000,
+        skipEndpoints: full,
+        perEndpoint: (id) => endpointCap - (perEndpoint.get(id) ?? 0),
+      });
+      for (const claim of claims) launch(claim);
+      claimedTotal += claims.length;
+      if (claims.length === 0) break;
+    }
+    return claimedTotal;
+  };
+
+  const schedule = async (claimed: number) => {
+    if (!running) return;
+    let delay = pollMs;
+    const due = await nextDueAt(db);
+    if (due !== undefined) {
+      const wait = due - clock.now();
+      // Due now but nothing was claimable (caps, order, another worker's lease): a finished POST
+      // wakes us, and the poll catches the rest.
+      delay = wait > 0 ? Math.min(wait, pollMs) : claimed > 0 ? 0 : pollMs;
+    }
+    clearTimeout(timer);
+    timer = setTimeout(wake, delay);
+    timer.unref();
+  };
+
+  const prune = async () => {
+    if (clock.now() - lastPrune < PRUNE_EVERY_MS) return;
+    lastPrune = clock.now();
+    const keep = ms(config().storage.retention.webhook_history, 30 * 86_400_000);
+    const removed = await pruneDeliveredBefore(db, clock.now() - keep);
+    if (removed > 0) log.info('deliveries_pruned', { removed });
+  };
+
+  const pump = async () => {
+    do {
+      again = false;
+      const claimed = await claimRound();
+      await prune();
+      await schedule(claimed);
+    } while (again && running);
+  };
+
+  function wake(): void {
+    if (!running) return;
+    if (pumping) {
+      again = true;
+      return;
+    }
+    pumping = pump()
+      .catch((error) => {
+        log.error('deliverer_failed', { error });
+        if (running) timer = setTimeout(wake, pollMs).unref();
+      })
+      .finally(() => {
+        pumping = undefined;
+        // A wake that arrived after the loop's last check must not be lost.
+        if (again && running) return wake();
+        if (inflight.size === 0) {
+          const waiters = idleWaiters;
+          idleWaiters = [];
+          for (const resolve of waiters) resolve();
+        }
+      });
+  }
+
+  return {
+    start() {
+      running = true;
+      wake();
+    },
+    wake,
+    idle() {
+      if (!running) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        idleWaiters.push(resolve);
+        wake();
+      });
+    },
+    async stop() {
+      running = false;
+      clearTimeout(timer);
+      await pumping;
+      await Promise.allSettled([...inflight.values()]);
+      poster.close();
+      for (const resolve of idleWaiters.splice(0)) resolve();
+    },
+  };
+}

@@ -6,10 +6,11 @@ import { configCommand } from './commands/config.ts';
 import { initCommand } from './commands/init.ts';
 import { serveCommand } from './commands/serve.ts';
 import { versionCommand } from './commands/version.ts';
+import { webhooksCommand } from './commands/webhooks.ts';
 import { isAppError } from './lib/errors.ts';
 
 /** argv → command. No logic of its own beyond parsing and turning errors into exit codes. */
-export const COMMANDS: readonly Command[] = [serveCommand, checkCommand, initCommand, configCommand, versionCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, checkCommand, initCommand, webhooksCommand, configCommand, versionCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

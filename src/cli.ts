@@ -4,13 +4,14 @@ import { EXIT, processIo, UsageError, type CliRuntime, type Command, type Io } f
 import { checkCommand } from './commands/check.ts';
 import { configCommand } from './commands/config.ts';
 import { initCommand } from './commands/init.ts';
+import { keysCommand } from './commands/keys.ts';
 import { serveCommand } from './commands/serve.ts';
 import { versionCommand } from './commands/version.ts';
 import { webhooksCommand } from './commands/webhooks.ts';
 import { isAppError } from './lib/errors.ts';
 
 /** argv → command. No logic of its own beyond parsing and turning errors into exit codes. */
-export const COMMANDS: readonly Command[] = [serveCommand, checkCommand, initCommand, webhooksCommand, configCommand, versionCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, checkCommand, initCommand, keysCommand, webhooksCommand, configCommand, versionCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

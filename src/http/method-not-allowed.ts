@@ -4,9 +4,12 @@ import type { ApiRoute } from './route.ts';
 
 /**
  * A known path asked with the wrong method answers 405 with `Allow` (RFC 9110), not 404: the
- * path exists, and the client should learn which methods do. h3 tries method-specific routes
- * first, so this catch-all on the same path only sees the other methods.
+ * path exists, and the client should learn which methods do. Each other method gets its own
+ * route rather than one catch-all, because h3 answers HEAD with the GET route only when no route
+ * at all matches HEAD.
  */
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE'] as const;
+
 export function mountMethodNotAllowed(app: H3, routes: readonly ApiRoute[]): void {
   const methods = new Map<string, Set<string>>();
   for (const route of routes) {
@@ -17,8 +20,10 @@ export function mountMethodNotAllowed(app: H3, routes: readonly ApiRoute[]): voi
   }
   for (const [path, set] of methods) {
     const allow = [...set].join(', ');
-    app.all(path, (event) => {
-      throw new AppError('method_not_allowed', `${event.req.method} is not allowed on ${path}; allowed: ${allow}`, { details: { headers: { allow } } });
-    });
+    for (const method of METHODS.filter((m) => !set.has(m))) {
+      app.on(method, path, () => {
+        throw new AppError('method_not_allowed', `${method} is not allowed on ${path}; allowed: ${allow}`, { details: { headers: { allow } } });
+      });
+    }
   }
 }

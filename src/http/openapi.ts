@@ -49,11 +49,11 @@ const COMPONENTS: Json = {
   },
   headers: {
     'X-Request-Id': { description: 'Identifies this request in the server log.', required: true, schema: { type: 'string' } },
-    'X-RateLimit-Limit': { description: 'Requests per minute allowed for this key (the monthly quota on a quota_exceeded answer).', schema: { type: 'string', pattern: '^\\d+$' } },
-    'X-RateLimit-Remaining': { description: 'Requests that can still be made at once.', schema: { type: 'string', pattern: '^\\d+$' } },
-    'X-RateLimit-Reset': { description: 'Unix time (seconds) when the limit is fully available again.', schema: { type: 'string', pattern: '^\\d+$' } },
-    'RateLimit-Policy': { description: 'IETF draft header: the "minute" and "month" policies (q = quota, w = window in seconds).', schema: { type: 'string' } },
-    RateLimit: { description: 'IETF draft header: per policy, r = remaining, t = seconds until reset.', schema: { type: 'string' } },
+    'X-RateLimit-Limit': { description: 'Requests per minute allowed for this key (the monthly quota on a quota_exceeded answer).', required: true, schema: { type: 'string', pattern: '^\\d+$' } },
+    'X-RateLimit-Remaining': { description: 'Requests that can still be made at once.', required: true, schema: { type: 'string', pattern: '^\\d+$' } },
+    'X-RateLimit-Reset': { description: 'Unix time (seconds) when the limit is fully available again.', required: true, schema: { type: 'string', pattern: '^\\d+$' } },
+    'RateLimit-Policy': { description: 'IETF draft header: the "minute" and "month" policies (q = quota, w = window in seconds).', required: true, schema: { type: 'string' } },
+    RateLimit: { description: 'IETF draft header: per policy, r = remaining, t = seconds until reset.', required: true, schema: { type: 'string' } },
     'Retry-After': { description: 'Seconds to wait before retrying.', required: true, schema: { type: 'string', pattern: '^\\d+$' } },
   },
 };

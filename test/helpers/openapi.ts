@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import Ajv2020 from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { OpenAPIBackend, type Operation } from 'openapi-backend';
+
+/**
+ * Checks real responses against the OpenAPI document the server itself serves, with external
+ * validators: @seriousme/openapi-schema-validator for the document, openapi-backend (with a JSON
+ * Schema 2020-12 Ajv, as OpenAPI 3.1 requires) for each response. Use it in any API test:
+ *
+ *   const api = await loadOpenApi(t.url);
+ *   const { status, body } = await api.fetch('/v1/providers', { headers: keys.auth() });
+ *
+ * `api.fetch` fails the test when the status is not documented for the operation, the body does
+ * not match its schema, a documented required header is missing, or an error body lacks the
+ * `{error, message, request_id}` shape.
+ */
+export interface CheckedResponse {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON (undefined for an empty body). */
+  body: any;
+  text: string;
+}
+
+export interface OpenApiChecker {
+  document: Record<string, any>;
+  /** Fetches `baseUrl + path` and checks the answer; returns it for the test's own assertions. */
+  fetch(path: string, init?: RequestInit): Promise<CheckedResponse>;
+  /** Checks an answer already received; returns the problems found (empty when it conforms). */
+  problems(method: string, path: string, response: { status: number; headers: Headers; text: string }): string[];
+  /** How many responses were checked against an operation (tests can assert coverage). */
+  checked: Map<string, Set<number>>;
+}
+
+export async function loadOpenApi(baseUrl: string): Promise<OpenApiChecker> {
+  const res = await fetch(`${baseUrl}/v1/openapi.json`);
+  assert.equal(res.status, 200, 'GET /v1/openapi.json must answer 200 without a key');
+  const document = (await res.json()) as Record<string, any>;
+
+  const verdict = await new Validator().validate(structuredClone(document));
+  assert.ok(verdict.valid, `the served OpenAPI document is invalid: ${JSON.stringify(verdict.errors, null, 2)?.slice(0, 2000)}`);
+
+  const api = new OpenAPIBackend({
+    definition: structuredClone(document) as any,
+    quick: true,
+    strict: true,
+    validate: true,
+    customizeAjv: (_original, ajvOpts) => {
+      const ajv = new Ajv2020.default({ ...ajvOpts, strict: false, allErrors: true });
+      addFormats.default(ajv);
+      return ajv as any;
+    },
+  });
+  await api.init();
+  const checked = new Map<string, Set<number>>();
+
+  const problems: OpenApiChecker['problems'] = (method, path, response) => {
+    const out: string[] = [];
+    const url = new URL(path, baseUrl);
+    let body: any;
+    if (response.text !== '') {
+      try {
+        body = JSON.parse(response.text);
+      } catch {
+        out.push(`body is not JSON: ${response.text.slice(0, 200)}`);
+      }
+    }
+    if (response.status >= 400 && method !== 'HEAD') {
+      if (!body || typeof body.error !== 'string' || typeof body.message !== 'string' || !/^req_/.test(String(body.request_id))) {
+        out.push(`error body lacks {error, message, request_id}: ${response.text.slice(0, 200)}`);
+      } else if (body.request_id !== response.headers.get('x-request-id')) {
+        out.push('error body request_id differs from the X-Request-Id header');
+      }
+    }
+    if (!response.headers.get('x-request-id')) out.push('no X-Request-Id header');
+    if (response.status >= 500) out.push(`server error ${response.status}: ${response.text.slice(0, 200)}`);
+
+    const operation = api.router.matchOperation({ method: method === 'HEAD' ? 'get' : method.toLowerCase(), path: url.pathname, headers: {}, query: {} } as any) as Operation | undefined;
+    if (!operation) {
+      // Not an operation of the API: only a 404 (unknown path) or 405 (known path, other method) may answer.
+      if (response.status !== 404 && response.status !== 405) out.push(`${method} ${url.pathname} is not in the document but answered ${response.status}`);
+      if (response.status === 405 && !response.headers.get('allow')) out.push('405 without an Allow header');
+      return out;
+    }
+    const documented = Object.keys(operation.responses ?? {});
+    if (!documented.includes(String(response.status)) && !documented.includes('default')) {
+      out.push(`${operation.operationId}: status ${response.status} is not documented (documented: ${documented.join(', ')}); body ${response.text.slice(0, 200)}`);
+      return out;
+    }
+    const key = operation.operationId!;
+    if (!checked.has(key)) checked.set(key, new Set());
+    checked.get(key)!.add(response.status);
+    if (method !== 'HEAD') {
+      const result = api.validateResponse(body, operation, response.status);
+      if (!result.valid) out.push(`${key} ${response.status} body differs from the document: ${JSON.stringify(result.errors).slice(0, 1000)}`);
+    }
+    const headers = Object.fromEntries(response.headers);
+    const headerResult = api.validateResponseHeaders(headers, operation, { statusCode: response.status, setMatchType: 'superset' as any });
+    if (!headerResult.valid) out.push(`${key} ${response.status} headers differ from the document: ${JSON.stringify(headerResult.errors).slice(0, 600)}`);
+    return out;
+  };
+
+  return {
+    document,
+    checked,
+    problems,
+    async fetch(path, init = {}) {
+      const method = (init.method ?? 'GET').toUpperCase();
+      const res = await fetch(new URL(path, baseUrl), init);
+      const text = await res.text();
+      const found = problems(method, path, { status: res.status, headers: res.headers, text });
+      assert.deepEqual(found, [], `${method} ${path} → ${res.status} does not match the OpenAPI document`);
+      return { status: res.status, headers: res.headers, body: text === '' ? undefined : JSON.parse(text), text };
+    },
+  };
+}

@@ -1,0 +1,61 @@
+// better-sqlite3's addon compiled for the executable's Node (its ABI differs from the Node that
+// runs the build). Compiled in a copy of the package: node_modules/better-sqlite3 keeps its own
+// build for the Node the project runs on.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/** Returns the path of better_sqlite3.node built against `node` (from ensureNode), compiling it once per version pair. */
+export function ensureSqliteAddon(root, cacheDir, node, log) {
+  const source = join(root, 'node_modules', 'better-sqlite3');
+  const { version } = JSON.parse(readFileSync(join(source, 'package.json'), 'utf8'));
+  const key = `better-sqlite3-${version}-node-${node.version}-${process.platform}-${process.arch}`;
+  const file = join(cacheDir, key, 'better_sqlite3.node');
+  if (existsSync(file)) return file;
+
+  const gyp = findNodeGyp();
+  log(`compiling better-sqlite3 ${version} (SQLite included) for Node ${node.version}, once: 1-3 minutes`);
+  mkdirSync(cacheDir, { recursive: true });
+  const work = mkdtempSync(join(cacheDir, 'addon-tmp-'));
+  const logFile = join(cacheDir, `${key}.log`);
+  try {
+    for (const part of ['binding.gyp', 'package.json', 'src', 'deps']) cpSync(join(source, part), join(work, part), { recursive: true });
+    const result = spawnSync(process.execPath, [gyp, 'rebuild', '--release', `--nodedir=${node.dir}`, '--jobs=max'], {
+      cwd: work,
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const output = `${result.stdout ?? ''}${result.stderr ?? ''}`;
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(logFile, output);
+    if (result.status !== 0) {
+      throw new Error(`node-gyp failed (exit ${result.status ?? result.signal}); the last lines of ${logFile}:\n${output.split('\n').slice(-30).join('\n')}`);
+    }
+    const built = join(work, 'build', 'Release', 'better_sqlite3.node');
+    // Loaded once by the target Node before it is cached: a wrong ABI fails here, not in a user's shell.
+    execFileSync(node.bin, ['-e', 'process.dlopen({ exports: {} }, process.argv[1])', built], { stdio: 'inherit' });
+    // Same file system, so the rename is atomic: a concurrent build sees no file or a whole one.
+    renameSync(built, file);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return file;
+}
+
+/**
+ * node-gyp ships inside npm. `npm run` tells scripts where (npm_config_node_gyp); otherwise it is
+ * found beside the npm on PATH.
+ */
+function findNodeGyp() {
+  const candidates = [process.env.npm_config_node_gyp];
+  if (process.env.npm_execpath) candidates.push(join(dirname(dirname(process.env.npm_execpath)), 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
+  try {
+    const globalRoot = execFileSync('npm', ['root', '-g'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    candidates.push(join(globalRoot, 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
+  } catch {
+    // No npm on PATH: only the candidates above remain.
+  }
+  const found = candidates.find((candidate) => candidate && existsSync(candidate));
+  if (!found) throw new Error(`node-gyp not found (looked in: ${candidates.filter(Boolean).join(', ')}); it ships with npm`);
+  return found;
+}

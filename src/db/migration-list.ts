@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as initial from './migrations/0001-initial.ts';
 import * as events from './migrations/0002-events.ts';
+import * as rollups from './migrations/0003-rollups.ts';
 import * as apiKeys from './migrations/0004-api-keys.ts';
 import * as status from './migrations/0005-status.ts';
 import * as webhooks from './migrations/0006-webhooks.ts';
@@ -13,6 +14,7 @@ import * as webhooks from './migrations/0006-webhooks.ts';
 export const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['0001-initial', initial],
   ['0002-events', events],
+  ['0003-rollups', rollups],
   ['0004-api-keys', apiKeys],
   ['0005-status', status],
   ['0006-webhooks', webhooks],

@@ -192,6 +192,45 @@ export interface IncidentUpdatesTable {
   cause: string;
 }
 
+/** One minute or hour of one target (rollups_minute, rollups_hour): derived from probe_results. */
+export interface RollupsTable {
+  target_id: number;
+  bucket: number;
+  probes: number;
+  ok: number;
+  timeout: number;
+  network: number;
+  overloaded: number;
+  server_error: number;
+  bad_response: number;
+  rate_limited: number;
+  quota_exceeded: number;
+  auth_error: number;
+  client_error: number;
+  latency_count: number;
+  latency_sum: number;
+  latency_max: number | null;
+  latency_digest: Uint8Array | null;
+  ttft_count: number;
+  ttft_sum: number;
+  ttft_max: number | null;
+  ttft_digest: Uint8Array | null;
+  rl_min_ratio: number | null;
+  rl_latest_at: number | null;
+  /** Newest rate-limit snapshot in the bucket, as JSON. */
+  rl_latest: string | null;
+}
+
+/** Merged closed hours of one scope (`t:`/`p:`/`m:` + id) for one window, as JSON. */
+export interface RollupSpansTable {
+  scope: string;
+  window: string;
+  span_start: number;
+  span_end: number;
+  data: string;
+  created_at: number;
+}
+
 export interface Database {
   api_keys: ApiKeysTable;
   usage: UsageTable;
@@ -208,4 +247,7 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable;
   deliveries: DeliveriesTable;
   delivery_attempts: DeliveryAttemptsTable;
+  rollups_minute: RollupsTable;
+  rollups_hour: RollupsTable;
+  rollup_spans: RollupSpansTable;
 }

@@ -1,5 +1,5 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import type { Database } from './schema.ts';
 
 export interface OpenOptions {
@@ -29,7 +29,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
   if (!options.readonly) sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   let closed = false;
   return {
     kysely,
@@ -40,6 +40,32 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
       closed = true;
       // kysely's destroy closes the better-sqlite3 handle too.
       await kysely.destroy();
+    },
+  };
+}
+
+/**
+ * kysely's SQLite driver prepares every query afresh, and preparing cost more than running most
+ * of ours (about half the time of a rollup update, measured). Statements are reused by their SQL
+ * text, least recently used dropped first; one still being iterated (a stream) is never shared.
+ */
+function withStatementCache(sqlite: BetterSqlite3.Database, size = 256): SqliteDatabase {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql) {
+      const cached = cache.get(sql);
+      if (cached && !cached.busy) {
+        cache.delete(sql);
+        cache.set(sql, cached);
+        return cached;
+      }
+      const statement = sqlite.prepare(sql);
+      if (!cached) {
+        cache.set(sql, statement);
+        if (cache.size > size) cache.delete(cache.keys().next().value!);
+      }
+      return statement;
     },
   };
 }

@@ -1,0 +1,10 @@
+import { applyResultToRollups } from '../store/rollups.ts';
+import type { PipelineStage } from './pipeline.ts';
+
+/** Folds each stored result into its minute and hour rollups, inside the result's transaction. */
+export function createRollupStage(): PipelineStage {
+  return {
+    name: 'rollups',
+    apply: (trx, target, stored) => applyResultToRollups(trx, target.id, stored),
+  };
+}

@@ -25,13 +25,17 @@ const ERROR_EXAMPLES: Record<ErrorCode, string> = {
   internal_error: 'an unexpected error occurred; the server log has details under this request id',
 };
 
-const RATE_HEADERS: Json = {
-  'X-RateLimit-Limit': { $ref: '#/components/headers/X-RateLimit-Limit' },
-  'X-RateLimit-Remaining': { $ref: '#/components/headers/X-RateLimit-Remaining' },
-  'X-RateLimit-Reset': { $ref: '#/components/headers/X-RateLimit-Reset' },
-  'RateLimit-Policy': { $ref: '#/components/headers/RateLimit-Policy' },
-  RateLimit: { $ref: '#/components/headers/RateLimit' },
-};
+const RATE_HEADER_NAMES = ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'RateLimit-Policy', 'RateLimit'];
+
+/**
+ * Rate-limit headers are sent once the key is known, so they are required on every answer of an
+ * authenticated route except 401 (no key), and 400 / 500, which can come before the key is
+ * checked (a malformed URL, a database failure while looking the key up).
+ */
+function rateHeaders(required: boolean): Json {
+  const components = COMPONENTS.headers as Record<string, Json>;
+  return Object.fromEntries(RATE_HEADER_NAMES.map((name) => [name, required ? { $ref: `#/components/headers/${name}` } : { ...components[name], required: false }]));
+}
 
 const COMPONENTS: Json = {
   securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'cp_live_…', description: 'An API key from `cappulse keys create` or `POST /v1/keys`.' } },
@@ -106,7 +110,7 @@ function errorResponses(route: ApiRoute): Json {
       description: codes.join(' or '),
       headers: {
         'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' },
-        ...(limited ? RATE_HEADERS : {}),
+        ...(limited ? rateHeaders(status !== 400 && status !== 500) : {}),
         ...(status === 429 ? { 'Retry-After': { $ref: '#/components/headers/Retry-After' } } : {}),
       },
       content: {
@@ -123,7 +127,7 @@ function errorResponses(route: ApiRoute): Json {
 function operation(route: ApiRoute): Json {
   const success: Json = {
     description: route.summary,
-    headers: { 'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' }, ...(route.auth !== 'none' ? RATE_HEADERS : {}) },
+    headers: { 'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' }, ...(route.auth !== 'none' ? rateHeaders(true) : {}) },
     content: { 'application/json': { schema: jsonSchemaOf(route.response, 'output'), ...(route.example !== undefined ? { example: route.example } : {}) } },
   };
   return {

@@ -8,7 +8,12 @@ import { createApiAccess } from './http/auth.ts';
 import { listen, type HttpServer } from './http/server.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
+import { runProbe } from './probe/run.ts';
+import { createPipeline, type AfterCommitHook, type PipelineStage } from './scheduler/pipeline.ts';
+import { createScheduler } from './scheduler/scheduler.ts';
+import { realTimers, type SchedulerTimers } from './scheduler/timers.ts';
 import { syncCatalog, type CatalogTarget } from './store/catalog.ts';
+import type { StoredResult } from './store/results.ts';
 import { syncConfigEndpoints } from './store/webhooks.ts';
 import { configEndpoints } from './webhooks/config-endpoints.ts';
 import { createDeliverer, type Deliverer } from './webhooks/deliver.ts';
@@ -22,6 +27,8 @@ export interface AppDeps {
   nativeBinding?: unknown;
   /** Uniform in [0, 1): retry jitter. */
   random?: () => number;
+  /** Cron and delay timers of the scheduler; tests pass manual ones (test/helpers/manual-timers.ts). */
+  timers?: SchedulerTimers;
 }
 
 export interface CapPulseApp {
@@ -37,8 +44,15 @@ export interface CapPulseApp {
   start(): Promise<void>;
   /** Applies a new, already validated config without a restart. */
   reload(next: Config): Promise<void>;
+  /** Probes one target now through the real pipeline and returns the stored result. */
+  probeNow(targetKey: string): Promise<StoredResult>;
+  /** Resolves when no probe is queued or running (ticks still waiting out their spread offset do not count). */
+  probesIdle(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** How long stop() lets probes in flight finish before abandoning them unstored. */
+const PROBE_STOP_GRACE_MS = 10_000;
 
 /**
  * Builds every part and owns every long-lived thing (database, server, jobs). The only place
@@ -60,6 +74,21 @@ export async function createApp(initial: Config, deps: AppDeps = {}): Promise<Ca
   const deliverer = createDeliverer({ db: db.kysely, config: () => config, clock, logger, userAgent: `CapPulse-Webhooks/${VERSION}`, ...(deps.random ? { random: deps.random } : {}) });
   const http = createHttpApp({ db, config: () => config, clock, logger, version: VERSION, startedAt, access, webhooks: deliverer });
 
+  // The pipeline: each result is stored in its own transaction, then these stages run inside that
+  // same transaction, in order; after commit, the hooks run (they must not do I/O inline: wake
+  // something instead). Append a stage or hook here; nothing else needs to change.
+  const stages: PipelineStage[] = [];
+  const afterCommit: AfterCommitHook[] = [];
+  const pipeline = createPipeline({ db: db.kysely, stages, afterCommit, logger: logger.child('pipeline') });
+  const scheduler = createScheduler({
+    clock,
+    timers: deps.timers ?? realTimers,
+    logger,
+    pipeline,
+    probe: (target, signal) => runProbe(target, { clock }, signal),
+    concurrency: () => config.defaults.concurrency,
+  });
+
   const sync = async (next: Config) => {
     targets = await syncCatalog(db.kysely, resolveTargets(next), clock.now());
     await syncConfigEndpoints(db.kysely, configEndpoints(next), clock.now());
@@ -73,12 +102,15 @@ export async function createApp(initial: Config, deps: AppDeps = {}): Promise<Ca
     config: () => config,
     targets: () => targets,
     url: () => server?.url ?? '',
+    probeNow: (targetKey) => scheduler.runNow(targetKey),
+    probesIdle: () => scheduler.idle(),
 
     async start() {
       const report = await migrateToLatest(db.kysely, undefined, VERSION);
       log.info('database_ready', { path: config.storage.path, migrated: report.applied.length, schema: report.current });
       await sync(config);
       log.info('catalog_synced', { providers: config.providers.length, targets: targets.length });
+      scheduler.sync(targets);
       access.start();
       deliverer.start();
       server = await listen(http, config.server.host, config.server.port);
@@ -88,11 +120,14 @@ export async function createApp(initial: Config, deps: AppDeps = {}): Promise<Ca
     async reload(next) {
       await sync(next);
       config = next;
+      scheduler.sync(targets);
       log.info('config_reloaded', { providers: next.providers.length, targets: targets.length });
     },
 
     async stop() {
       log.info('stopping');
+      // First, so the last results are stored (and their hooks run) while everything is still open.
+      await scheduler.stop({ graceMs: PROBE_STOP_GRACE_MS });
       await server?.close();
       // Waits for the POSTs in flight, so their outcome is recorded before the file closes.
       await deliverer.stop();

@@ -1,0 +1,206 @@
+import type { Clock } from '../lib/clock.ts';
+import { AppError } from '../lib/errors.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { ProbeResult, ProbeTarget } from '../probe/types.ts';
+import type { StoredResult } from '../store/results.ts';
+import type { Pipeline } from './pipeline.ts';
+import { createSlots } from './slots.ts';
+import { spreadOffsets } from './spread.ts';
+import type { ScheduledJob, SchedulerTimers } from './timers.ts';
+
+/**
+ * One cron job per target. A tick waits its target's stable offset, takes a slot under the global
+ * concurrency cap, probes, and hands the result to the pipeline. A target never overlaps itself:
+ * a tick that finds its previous run still going (waiting, queued or probing) is skipped,
+ * counted and logged, never stacked. stop() waits for the probes in flight.
+ */
+export interface SchedulerDeps {
+  clock: Clock;
+  timers: SchedulerTimers;
+  logger: Logger;
+  pipeline: Pipeline;
+  probe(target: ProbeTarget, signal: AbortSignal): Promise<ProbeResult>;
+  /** Read at every slot request, so a reload can change it. */
+  concurrency(): number;
+}
+
+export interface SchedulerStats {
+  jobs: number;
+  inFlight: number;
+  skipped: number;
+  skippedByTarget: Record<string, number>;
+}
+
+export interface Scheduler {
+  /** Makes the jobs match these targets. Probes in flight always finish and are stored. */
+  sync(targets: readonly ProbeTarget[]): void;
+  /** One probe of a target now, through the same slot and pipeline, after its own run in flight. */
+  runNow(key: string): Promise<StoredResult>;
+  /** Resolves when no probe is queued for a slot or running (ticks still waiting out their offset do not count). */
+  idle(): Promise<void>;
+  stats(): SchedulerStats;
+  /** Stops ticking and waits for probes in flight; after `graceMs` they are abandoned unstored. */
+  stop(options?: { graceMs?: number }): Promise<void>;
+}
+
+interface Entry {
+  target: ProbeTarget;
+  offsetMs: number;
+  job: ScheduledJob | null;
+  busy: Promise<StoredResult | undefined> | null;
+  cancelWait: (() => void) | null;
+  skipped: number;
+}
+
+export function createScheduler(deps: SchedulerDeps): Scheduler {
+  const { clock, timers, pipeline } = deps;
+  const log = deps.logger.child('scheduler');
+  const entries = new Map<string, Entry>();
+  const running = new Set<Promise<unknown>>();
+  /** Runs past their offset: queued for a slot or probing. */
+  const active = new Set<Promise<unknown>>();
+  const slots = createSlots(deps.concurrency);
+  const abandon = new AbortController();
+  let stopped = false;
+  let skippedTotal = 0;
+
+  const waitOffset = (entry: Entry, ms: number) =>
+    new Promise<boolean>((resolve) => {
+      if (ms <= 0) return resolve(true);
+      const cancel = timers.delay(ms, () => {
+        entry.cancelWait = null;
+        resolve(true);
+      });
+      entry.cancelWait = () => {
+        cancel();
+        entry.cancelWait = null;
+        resolve(false);
+      };
+    });
+
+  const execute = async (entry: Entry, offsetMs: number, rethrow: boolean): Promise<StoredResult | undefined> => {
+    if (!(await waitOffset(entry, offsetMs))) return undefined;
+    let done = () => {};
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    active.add(finished);
+    try {
+      return await probeInSlot(entry.target, rethrow);
+    } finally {
+      active.delete(finished);
+      done();
+    }
+  };
+
+  const probeInSlot = async (target: ProbeTarget, rethrow: boolean): Promise<StoredResult | undefined> => {
+    if (!(await slots.acquire())) return undefined;
+    try {
+      const result = await deps.probe(target, abandon.signal);
+      if (abandon.signal.aborted) {
+        log.warn('probe_abandoned', { target: target.key, reason: 'stopping' });
+        return undefined;
+      }
+      const stored = await pipeline.record(target, result);
+      log.debug('probe_done', { target: target.key, ok: result.ok, class: result.errorClass ?? undefined, latency_ms: result.latencyMs });
+      return stored;
+    } catch (error) {
+      log.error('probe_failed', { target: target.key, error });
+      if (rethrow) throw error;
+      return undefined;
+    } finally {
+      slots.release();
+    }
+  };
+
+  const start = (entry: Entry, offsetMs: number, rethrow = false) => {
+    const run = execute(entry, offsetMs, rethrow);
+    entry.busy = run;
+    running.add(run);
+    const clear = () => {
+      running.delete(run);
+      if (entry.busy === run) entry.busy = null;
+    };
+    run.then(clear, clear);
+    return run;
+  };
+
+  const tick = (key: string) => {
+    const entry = entries.get(key);
+    if (stopped || !entry) return;
+    if (entry.busy) {
+      entry.skipped += 1;
+      skippedTotal += 1;
+      log.warn('tick_skipped', { target: key, reason: 'previous probe still running', skipped: entry.skipped });
+      return;
+    }
+    start(entry, entry.offsetMs);
+  };
+
+  return {
+    sync(targets) {
+      if (stopped) return;
+      const offsets = spreadOffsets(targets, clock.now());
+      const wanted = new Map(targets.map((t) => [t.key, t]));
+      let added = 0;
+      let removed = 0;
+      let rescheduled = 0;
+      for (const [key, entry] of entries) {
+        if (wanted.has(key)) continue;
+        // A removed target's probe in flight still finishes and is stored; only its future ticks go.
+        entry.job?.stop();
+        entry.cancelWait?.();
+        entries.delete(key);
+        removed += 1;
+      }
+      for (const target of targets) {
+        const offsetMs = offsets.get(target.key) ?? 0;
+        const entry = entries.get(target.key);
+        if (entry && entry.target.schedule === target.schedule) {
+          Object.assign(entry, { target, offsetMs });
+          continue;
+        }
+        const fresh: Entry = entry ?? { target, offsetMs, job: null, busy: null, cancelWait: null, skipped: 0 };
+        if (entry) {
+          entry.job?.stop();
+          rescheduled += 1;
+        } else added += 1;
+        Object.assign(fresh, { target, offsetMs, job: timers.cron(target.schedule, () => tick(target.key)) });
+        entries.set(target.key, fresh);
+      }
+      log.info('schedules_synced', { targets: entries.size, added, removed, rescheduled });
+    },
+
+    async runNow(key) {
+      const entry = entries.get(key);
+      if (!entry) throw new AppError('not_found', `no target "${key}" is scheduled`);
+      if (stopped) throw new AppError('internal_error', 'the scheduler is stopped');
+      while (entry.busy) await entry.busy.catch(() => undefined);
+      const stored = await start(entry, 0, true);
+      if (!stored) throw new AppError('internal_error', `the probe of "${key}" was abandoned`);
+      return stored;
+    },
+
+    async idle() {
+      while (active.size > 0) await Promise.allSettled([...active]);
+    },
+
+    stats() {
+      const skippedByTarget: Record<string, number> = {};
+      for (const [key, entry] of entries) if (entry.skipped > 0) skippedByTarget[key] = entry.skipped;
+      return { jobs: entries.size, inFlight: running.size, skipped: skippedTotal, skippedByTarget };
+    },
+
+    async stop(options = {}) {
+      stopped = true;
+      for (const entry of entries.values()) {
+        entry.job?.stop();
+        entry.cancelWait?.();
+      }
+      slots.close();
+      if (running.size === 0) return;
+      log.info('waiting_for_probes', { in_flight: running.size });
+      const cancel = options.graceMs === undefined ? undefined : timers.delay(options.graceMs, () => abandon.abort());
+      await Promise.allSettled([...running]);
+      cancel?.();
+    },
+  };
+}

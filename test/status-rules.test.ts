@@ -44,6 +44,8 @@ interface Scenario {
 const SCENARIOS: Record<string, Scenario> = {
   healthy: { script: rep('s', 60), measured: 'operational', rule: 'healthy', successes: true },
   'too few probes': { script: 'ss', measured: 'unknown', rule: 'insufficient_data', successes: true },
+  'one failure in a short history': { script: 'sssssf', measured: 'operational', rule: 'healthy', successes: false },
+  'one rate-limited probe in a short history': { script: 'sssssr', measured: 'operational', rule: 'healthy', successes: false },
   'consecutive failures': { script: rep('s', 57) + 'fft', measured: 'major_outage', rule: 'consecutive_failures', successes: false },
   'consecutive failures, no history': { script: 'fff', measured: 'major_outage', rule: 'consecutive_failures', successes: false },
   'rate-limited probes do not break a failure run': { script: rep('s', 57) + 'frfrf', measured: 'major_outage', rule: 'consecutive_failures', successes: false },

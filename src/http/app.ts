@@ -9,14 +9,18 @@ import { keyRoutes } from './routes/keys.ts';
 import { openApiRoute } from './routes/openapi.ts';
 import { usageRoutes } from './routes/usage.ts';
 import { registerHealthRoutes } from './routes/health.ts';
+import { registerDashboardRoutes } from '../web/routes.ts';
+import { incidentRoutes } from './routes/incidents.ts';
+import { modelRoutes } from './routes/models.ts';
+import { providerRoutes } from './routes/providers.ts';
 import { webhookDeliveryRoutes } from './routes/webhook-deliveries.ts';
 import { webhookEndpointRoutes } from './routes/webhooks.ts';
 
 /** Plain routes outside the API (health, metrics, dashboard), registered by function. */
-const PLAIN_ROUTES = [registerHealthRoutes];
+const PLAIN_ROUTES = [registerHealthRoutes, registerDashboardRoutes];
 
 /** Every /v1 route, in one list, so the whole API surface (and its OpenAPI document) is visible at once. */
-export const API_ROUTES: readonly ApiRoute[] = [...keyRoutes, ...usageRoutes, ...webhookEndpointRoutes, ...webhookDeliveryRoutes];
+export const API_ROUTES: readonly ApiRoute[] = [...keyRoutes, ...usageRoutes, ...webhookEndpointRoutes, ...webhookDeliveryRoutes, ...incidentRoutes, ...providerRoutes, ...modelRoutes];
 
 export function createHttpApp(deps: HttpDeps): H3 {
   const logger = deps.logger.child('http');

@@ -128,9 +128,11 @@ export function decideProvider(input: ProviderInput): ProviderDecision {
   const worst = affected[0]!;
   const severity = worst.status as IncidentSeverity;
   const scope: IncidentScope = affected.length < considered.length ? 'model' : 'provider';
-  // The trigger explains the change when it is one of the worst targets; otherwise the worst does.
+  // The incident's cause is why its worst target is bad now; a timeline entry's cause is what
+  // changed (the trigger's transition, e.g. a recovery step) when the trigger is that target.
   const driver = affected.find((t) => t.model === trigger.model && t.status === severity) ?? worst;
-  const cause: IncidentCause = { ...(driver.model === trigger.model ? trigger.cause : (driver.cause ?? trigger.cause)), model: driver.model };
+  const current: IncidentCause = { ...(driver.cause ?? trigger.cause), model: driver.model };
+  const cause: IncidentCause = driver.model === trigger.model ? { ...trigger.cause, model: trigger.model } : current;
   const title = incidentTitle(name, scope, models, severity);
   const explained = `${driver.model}: ${describeCause(cause)}`;
 
@@ -145,7 +147,7 @@ export function decideProvider(input: ProviderInput): ProviderDecision {
       scope,
       affectedModels: models,
       title,
-      cause,
+      cause: current,
       startedAt: base?.startedAt ?? now,
       updatedAt: now,
       resolvedAt: null,
@@ -169,7 +171,7 @@ export function decideProvider(input: ProviderInput): ProviderDecision {
     message = `Affected models: ${models.join(', ')}; ${trigger.model}: ${describeCause(trigger.cause)}`;
   }
   if (kind === null) return { state, change: null, events: [] };
-  const incident: IncidentSnapshot = { ...open, severity, scope, affectedModels: models, title, cause, updatedAt: now };
+  const incident: IncidentSnapshot = { ...open, severity, scope, affectedModels: models, title, cause: current, updatedAt: now };
   const update: IncidentUpdatePlan = { kind, at: now, status: 'open', severity, affectedModels: models, message, cause: updateCause };
   return { state, change: { incident, isNew: false, update }, events: ['incident.updated'] };
 }

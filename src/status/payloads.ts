@@ -1,5 +1,5 @@
 import type { IncidentCause, IncidentChange, IncidentScope, IncidentSnapshot, IncidentUpdatePlan, ProviderDecision, ProviderEventType } from './incident.ts';
-import type { StatusName } from './types.ts';
+import type { IncidentSeverity, StatusName } from './types.ts';
 
 /** The public shape of an incident: the API and the webhook events share it. */
 export interface IncidentView {
@@ -9,7 +9,7 @@ export interface IncidentView {
   scope: IncidentScope;
   affected_models: string[];
   status: 'open' | 'resolved';
-  severity: string;
+  severity: IncidentSeverity;
   title: string;
   cause: IncidentCause;
   started_at: string;
@@ -22,7 +22,7 @@ export interface IncidentUpdateView {
   at: string;
   kind: IncidentChange;
   status: 'open' | 'resolved';
-  severity: string;
+  severity: IncidentSeverity;
   affected_models: string[];
   message: string;
   cause: IncidentCause;

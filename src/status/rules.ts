@@ -8,6 +8,13 @@ export interface Finding {
   cause: Cause;
 }
 
+/**
+ * A rate rule needs at least this many bad probes in its window, whatever the rate: on a short
+ * history one failure is already 20% of five probes, and one probe alone must never open an
+ * incident (short runs are the consecutive-failure rule's job).
+ */
+export const MIN_BAD_PROBES = 2;
+
 function errorRate(w: WindowTally): number | null {
   const relevant = w.successes + w.failures;
   return relevant === 0 ? null : w.failures / relevant;
@@ -16,7 +23,7 @@ function errorRate(w: WindowTally): number | null {
 function rateRule(rule: Cause['rule'], w: WindowTally, threshold: number, minProbes: number): Cause | undefined {
   const relevant = w.successes + w.failures;
   const rate = errorRate(w);
-  if (relevant < minProbes || rate === null || rate < threshold) return undefined;
+  if (relevant < minProbes || w.failures < MIN_BAD_PROBES || rate === null || rate < threshold) return undefined;
   return { rule, value: rate, threshold, window: w.window, samples: relevant };
 }
 
@@ -32,7 +39,7 @@ function latencyRules(e: Evidence, t: ResolvedThresholds): Cause | undefined {
 
 function rateLimitRule(w: WindowTally, t: ResolvedThresholds): Cause | undefined {
   const limited = w.rateLimited + w.quotaExceeded;
-  if (w.probes < t.minProbes || w.probes === 0) return undefined;
+  if (w.probes < t.minProbes || limited < MIN_BAD_PROBES) return undefined;
   const share = limited / w.probes;
   if (share < t.rateLimitedShare) return undefined;
   // Quota exhaustion is an account problem, not throttling: name whichever dominates.

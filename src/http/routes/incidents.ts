@@ -1,0 +1,133 @@
+import { z } from 'zod';
+import { slug } from '../../config/fields.ts';
+import type { IncidentCause, IncidentSnapshot } from '../../status/incident.ts';
+import { incidentView, type IncidentUpdateView } from '../../status/payloads.ts';
+import { findIncident, listIncidents, listIncidentUpdates, type IncidentRow } from '../../store/incidents.ts';
+import { notFound } from '../errors.ts';
+import { decodeCursor, listSchema, pageQuery, toPage } from '../pagination.ts';
+import { defineApiRoute, type ApiRoute } from '../route.ts';
+
+const causeSchema = z
+  .object({
+    rule: z.string().describe('The rule that decided: consecutive_failures, major_error_rate, partial_error_rate, degraded_error_rate, latency_p95, latency_p95_relative, rate_limited, quota_exceeded, misconfigured, recovery, …'),
+    value: z.number().nullable().describe('What was measured (a share 0–1, milliseconds, or a count).'),
+    threshold: z.number().nullable().describe('What it was compared with, in the same unit.'),
+    window: z.string().nullable().describe('The window it was measured over (`10m`), or null for a run of probes.'),
+    samples: z.number().int().describe('How many probes the value rests on.'),
+    model: z.string().describe('The model whose evaluation produced this cause.'),
+  })
+  .describe('Why: rule, measured value, threshold, window.');
+
+const incidentSchema = z.object({
+  id: z.string().describe('`inc_…`'),
+  provider: z.string(),
+  provider_name: z.string(),
+  scope: z.enum(['provider', 'model']).describe('`model` when only some of the provider\'s models are affected.'),
+  affected_models: z.array(z.string()),
+  status: z.enum(['open', 'resolved']),
+  severity: z.enum(['degraded', 'partial_outage', 'major_outage']),
+  title: z.string(),
+  cause: causeSchema,
+  started_at: z.string(),
+  updated_at: z.string(),
+  resolved_at: z.string().nullable(),
+});
+
+const updateSchema = z.object({
+  id: z.number().int(),
+  at: z.string(),
+  kind: z.enum(['opened', 'reopened', 'severity_changed', 'models_changed', 'resolved']),
+  status: z.enum(['open', 'resolved']),
+  severity: z.enum(['degraded', 'partial_outage', 'major_outage']),
+  affected_models: z.array(z.string()),
+  message: z.string(),
+  cause: causeSchema,
+});
+
+const exampleCause = { rule: 'consecutive_failures', value: 3, threshold: 3, window: null, samples: 3, model: 'gpt-4o-mini' } as const;
+const exampleIncident = {
+  id: 'inc_4fQ9xZ2mK7pR1tWb8cYd',
+  provider: 'openai',
+  provider_name: 'OpenAI',
+  scope: 'model' as const,
+  affected_models: ['gpt-4o-mini'],
+  status: 'open' as const,
+  severity: 'major_outage' as const,
+  title: 'OpenAI gpt-4o-mini: major outage',
+  cause: exampleCause,
+  started_at: '2026-11-26T14:02:30.000Z',
+  updated_at: '2026-11-26T14:02:30.000Z',
+  resolved_at: null,
+};
+
+function toView(row: IncidentRow) {
+  const snapshot = { ...row, cause: row.cause as IncidentCause } as IncidentSnapshot;
+  return incidentView(snapshot, { slug: row.providerSlug, name: row.providerName });
+}
+
+const cursorKey = z.tuple([z.number(), z.string()]);
+
+export const incidentRoutes: ApiRoute[] = [
+  defineApiRoute({
+    method: 'GET',
+    path: '/v1/incidents',
+    operationId: 'listIncidents',
+    summary: 'Incidents, newest first',
+    description: 'Filter by status, provider slug, model slug (any model the incident ever affected) and `since` (incidents still open at, or started after, that instant).',
+    tag: 'incidents',
+    auth: 'read',
+    query: z.strictObject({
+      status: z.enum(['open', 'resolved']).optional(),
+      provider: slug.optional(),
+      model: slug.optional(),
+      since: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time such as 2026-11-26T00:00:00Z' }).optional(),
+      ...pageQuery,
+    }),
+    response: listSchema(incidentSchema),
+    example: { data: [exampleIncident], has_more: false, next_cursor: null },
+    async handler({ query, deps }) {
+      const before = decodeCursor(query.cursor, cursorKey);
+      const rows = await listIncidents(deps.db.kysely, {
+        ...(query.status ? { status: query.status } : {}),
+        ...(query.provider ? { provider: query.provider } : {}),
+        ...(query.model ? { model: query.model } : {}),
+        ...(query.since ? { since: Date.parse(query.since) } : {}),
+        ...(before ? { before: { startedAt: before[0], id: before[1] } } : {}),
+        limit: query.limit + 1,
+      });
+      const page = toPage(rows, query.limit, (row) => [row.startedAt, row.id]);
+      return { ...page, data: page.data.map(toView) };
+    },
+  }),
+  defineApiRoute({
+    method: 'GET',
+    path: '/v1/incidents/:id',
+    operationId: 'getIncident',
+    summary: 'One incident with its timeline',
+    description: 'The timeline lists every change, oldest first, each with the cause that made it.',
+    tag: 'incidents',
+    auth: 'read',
+    params: z.strictObject({ id: z.string().regex(/^inc_[A-Za-z0-9]{1,64}$/, 'must be an incident id (inc_…)') }),
+    response: incidentSchema.extend({ timeline: z.array(updateSchema) }),
+    errors: ['not_found'],
+    example: {
+      ...exampleIncident,
+      timeline: [{ id: 1, at: exampleIncident.started_at, kind: 'opened', status: 'open', severity: 'major_outage', affected_models: ['gpt-4o-mini'], message: 'Opened: major outage; gpt-4o-mini: 3 consecutive availability failures (threshold 3)', cause: exampleCause }],
+    },
+    async handler({ params, deps }) {
+      const row = await findIncident(deps.db.kysely, params.id);
+      if (!row) throw notFound(`no incident has id "${params.id}"`);
+      const timeline: IncidentUpdateView[] = (await listIncidentUpdates(deps.db.kysely, row.id)).map((u) => ({
+        id: u.id,
+        at: new Date(u.at).toISOString(),
+        kind: u.kind as IncidentUpdateView['kind'],
+        status: u.status,
+        severity: u.severity as IncidentUpdateView['severity'],
+        affected_models: u.affectedModels,
+        message: u.message,
+        cause: u.cause as IncidentCause,
+      }));
+      return { ...toView(row), timeline };
+    },
+  }),
+];

@@ -1,0 +1,124 @@
+import type { Kysely } from 'kysely';
+import type { Config } from '../config/schema.ts';
+import type { Database } from '../db/schema.ts';
+import type { Clock } from '../lib/clock.ts';
+import { prefixedId, randomBase62 } from '../lib/ids.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { ProbeTarget } from '../probe/types.ts';
+import { nearestRank, gatherEvidence, type Outcome } from '../status/evidence.ts';
+import { decideProvider, type IncidentCause, type IncidentSnapshot } from '../status/incident.ts';
+import { initialTargetState, stepTarget } from '../status/machine.ts';
+import { inMaintenance } from '../status/maintenance.ts';
+import { eventData } from '../status/payloads.ts';
+import { longestWindowMs, thresholdsFor, type ResolvedThresholds } from '../status/thresholds.ts';
+import type { Cause } from '../status/types.ts';
+import { enqueueEvent } from '../store/events.ts';
+import { addIncidentUpdate, findLastResolvedIncident, findOpenIncident, saveIncident, type IncidentRecord } from '../store/incidents.ts';
+import { latestResults, listResults, type StoredResult } from '../store/results.ts';
+import { findProviderStatus, findTargetStatus, listProviderTargetStatuses, saveProviderStatus, saveTargetStatus, successLatencies } from '../store/status.ts';
+import type { PipelineStage } from './pipeline.ts';
+
+const BASELINE_WINDOW_MS = 7 * 86_400_000;
+/** The 7-day p95 moves slowly; recomputing it once an hour keeps each evaluation cheap. */
+const BASELINE_REFRESH_MS = 3_600_000;
+
+/**
+ * Event ids that sort in the order they were written (time, then a per-process counter, then
+ * randomness for uniqueness), so `ORDER BY created_at, id` replays a transaction's events in the
+ * order the state machine emitted them.
+ */
+export function createEventIds(): (now: number) => string {
+  let last = 0;
+  let seq = 0;
+  return (now) => {
+    if (now > last) {
+      last = now;
+      seq = 0;
+    } else seq += 1;
+    return `evt_${last.toString(36).padStart(9, '0')}${seq.toString(36).padStart(3, '0')}${randomBase62(8)}`;
+  };
+}
+
+/** Everything inside the longest window, plus the newest few however old (for the runs). */
+async function recentOutcomes(trx: Kysely<Database>, targetId: number, t: ResolvedThresholds, now: number): Promise<Outcome[]> {
+  const windowed = await listResults(trx, targetId, now - longestWindowMs(t), now + 1);
+  const need = Math.max(t.majorConsecutiveFailures, t.recoverySuccesses);
+  const byId = new Map<number, StoredResult>(windowed.map((r) => [r.id, r]));
+  if (windowed.length < need) for (const r of await latestResults(trx, targetId, need)) byId.set(r.id, r);
+  return [...byId.values()].sort((a, b) => b.startedAt - a.startedAt || b.id - a.id);
+}
+
+function toSnapshot(record: IncidentRecord | undefined): IncidentSnapshot | null {
+  if (!record) return null;
+  return { ...record, severity: record.severity as IncidentSnapshot['severity'], scope: record.scope as IncidentSnapshot['scope'], cause: record.cause as IncidentCause };
+}
+
+/**
+ * The status stage: after each stored result, in the same transaction, evaluate the target, then
+ * its provider, then write the incident change and its outbox events. Either all of it commits
+ * with the result or none of it does, so no state change is ever left without its events.
+ */
+export function createStatusStage(deps: { config: () => Config; clock: Clock; logger: Logger; newEventId?: (now: number) => string }): PipelineStage {
+  const log = deps.logger.child('status');
+  const newEventId = deps.newEventId ?? createEventIds();
+
+  return {
+    name: 'status',
+    async apply(trx, target: ProbeTarget) {
+      const now = deps.clock.now();
+      const config = deps.config();
+      const t = thresholdsFor(config, target.providerSlug, target.modelSlug);
+
+      const stored = await findTargetStatus(trx, target.id);
+      let baselineP95Ms = stored?.baselineP95Ms ?? null;
+      let baselineAt = stored?.baselineAt ?? null;
+      if (t.latencyP95Relative !== null && (baselineAt === null || now - baselineAt >= BASELINE_REFRESH_MS)) {
+        const latencies = (await successLatencies(trx, target.id, now - BASELINE_WINDOW_MS, now + 1)).sort((a, b) => a - b);
+        baselineP95Ms = nearestRank(latencies, 0.95);
+        baselineAt = now;
+      }
+      const evidence = gatherEvidence(await recentOutcomes(trx, target.id, t, now), t, now, baselineP95Ms);
+      const prev = stored ? { status: stored.status, since: stored.since, cause: stored.cause as Cause | null, clearEvaluations: stored.clearEvaluations } : initialTargetState(now);
+      const step = stepTarget(prev, evidence, t, now);
+      const maintenance = inMaintenance(config.maintenance, now, target.providerSlug, target.modelSlug);
+      await saveTargetStatus(trx, target.id, { ...step.state, maintenance, baselineP95Ms, baselineAt }, now);
+      if (step.transition) {
+        log.info('target_status_changed', { target: target.key, from: step.transition.from, to: step.transition.to, rule: step.transition.cause.rule, value: step.transition.cause.value, maintenance });
+      }
+
+      const provider = { slug: target.providerSlug, name: target.providerName };
+      const previous = (await findProviderStatus(trx, target.providerId)) ?? null;
+      const open = toSnapshot(await findOpenIncident(trx, target.providerId));
+      const lastResolved = open ? null : toSnapshot(await findLastResolvedIncident(trx, target.providerId));
+      const targets = (await listProviderTargetStatuses(trx, target.providerId)).map((row) => ({
+        model: row.model,
+        status: row.status,
+        cause: row.cause as Cause | null,
+        maintenance: row.maintenance,
+      }));
+      const decision = decideProvider({
+        provider,
+        previous,
+        targets,
+        providerMaintenance: inMaintenance(config.maintenance, now, target.providerSlug),
+        open,
+        lastResolved,
+        reopenWithinMs: thresholdsFor(config, target.providerSlug).reopenWithin.ms,
+        trigger: { model: target.modelSlug, cause: step.transition?.cause ?? step.state.cause ?? step.finding.cause },
+        now,
+        newIncidentId: prefixedId('inc'),
+      });
+      await saveProviderStatus(trx, target.providerId, decision.state, now);
+      const change = decision.change;
+      if (!change) return;
+
+      await saveIncident(trx, { ...change.incident, providerId: target.providerId }, change.isNew);
+      const updateId = await addIncidentUpdate(trx, { ...change.update, incidentId: change.incident.id });
+      for (const type of decision.events) {
+        const data = eventData(type, { ...decision, change }, provider, previous?.status ?? 'unknown', updateId);
+        await enqueueEvent(trx, { type, data, incidentId: change.incident.id, providerId: target.providerId }, now, newEventId(now));
+      }
+      log.info('incident_changed', { provider: provider.slug, incident: change.incident.id, change: change.update.kind, severity: change.incident.severity, models: change.incident.affectedModels.join(','), events: decision.events.join(',') });
+    },
+  };
+}

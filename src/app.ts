@@ -10,6 +10,7 @@ import { systemClock, type Clock } from './lib/clock.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { runProbe } from './probe/run.ts';
 import { createPipeline, type AfterCommitHook, type PipelineStage } from './scheduler/pipeline.ts';
+import { createStatusStage } from './scheduler/status-stage.ts';
 import { createScheduler } from './scheduler/scheduler.ts';
 import { realTimers, type SchedulerTimers } from './scheduler/timers.ts';
 import { syncCatalog, type CatalogTarget } from './store/catalog.ts';
@@ -79,6 +80,9 @@ export async function createApp(initial: Config, deps: AppDeps = {}): Promise<Ca
   // something instead). Append a stage or hook here; nothing else needs to change.
   const stages: PipelineStage[] = [];
   const afterCommit: AfterCommitHook[] = [];
+  // Status reads the result just stored (and, after the rollups stage, its rollups) and writes
+  // incidents and their outbox events in the same transaction: keep it after rollups.
+  stages.push(createStatusStage({ config: () => config, clock, logger }));
   const pipeline = createPipeline({ db: db.kysely, stages, afterCommit, logger: logger.child('pipeline') });
   const scheduler = createScheduler({
     clock,

@@ -10,6 +10,8 @@ import { systemClock, type Clock } from './lib/clock.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { runProbe } from './probe/run.ts';
 import { createPipeline, type AfterCommitHook, type PipelineStage } from './scheduler/pipeline.ts';
+import { createRetentionJob } from './scheduler/retention-job.ts';
+import { createRollupStage } from './scheduler/rollup-stage.ts';
 import { createStatusStage } from './scheduler/status-stage.ts';
 import { createScheduler } from './scheduler/scheduler.ts';
 import { realTimers, type SchedulerTimers } from './scheduler/timers.ts';
@@ -80,6 +82,7 @@ export async function createApp(initial: Config, deps: AppDeps = {}): Promise<Ca
   // something instead). Append a stage or hook here; nothing else needs to change.
   const stages: PipelineStage[] = [];
   const afterCommit: AfterCommitHook[] = [];
+  stages.push(createRollupStage());
   // Status reads the result just stored (and, after the rollups stage, its rollups) and writes
   // incidents and their outbox events in the same transaction: keep it after rollups.
   stages.push(createStatusStage({ config: () => config, clock, logger }));
@@ -92,6 +95,8 @@ export async function createApp(initial: Config, deps: AppDeps = {}): Promise<Ca
     probe: (target, signal) => runProbe(target, { clock }, signal),
     concurrency: () => config.defaults.concurrency,
   });
+
+  const retention = createRetentionJob({ db: db.kysely, retention: () => config.storage.retention, clock, timers: deps.timers ?? realTimers, logger });
 
   const sync = async (next: Config) => {
     targets = await syncCatalog(db.kysely, resolveTargets(next), clock.now());
@@ -115,6 +120,7 @@ export async function createApp(initial: Config, deps: AppDeps = {}): Promise<Ca
       await sync(config);
       log.info('catalog_synced', { providers: config.providers.length, targets: targets.length });
       scheduler.sync(targets);
+      retention.start();
       access.start();
       deliverer.start();
       server = await listen(http, config.server.host, config.server.port);
@@ -137,6 +143,7 @@ export async function createApp(initial: Config, deps: AppDeps = {}): Promise<Ca
       await deliverer.stop();
       // After the server (no new requests), before the database: pending usage must reach the file.
       await access.stop();
+      await retention.stop();
       await db.close();
       log.info('stopped');
     },

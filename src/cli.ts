@@ -3,15 +3,18 @@ import { ConfigError } from './config/issues.ts';
 import { EXIT, processIo, UsageError, type CliRuntime, type Command, type Io } from './commands/command.ts';
 import { checkCommand } from './commands/check.ts';
 import { configCommand } from './commands/config.ts';
+import { demoProviderCommand } from './commands/demo-provider.ts';
 import { initCommand } from './commands/init.ts';
 import { keysCommand } from './commands/keys.ts';
+import { probeCommand } from './commands/probe.ts';
+import { rollupsCommand } from './commands/rollups.ts';
 import { serveCommand } from './commands/serve.ts';
 import { versionCommand } from './commands/version.ts';
 import { webhooksCommand } from './commands/webhooks.ts';
 import { isAppError } from './lib/errors.ts';
 
 /** argv → command. No logic of its own beyond parsing and turning errors into exit codes. */
-export const COMMANDS: readonly Command[] = [serveCommand, checkCommand, initCommand, keysCommand, webhooksCommand, configCommand, versionCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, probeCommand, checkCommand, initCommand, keysCommand, webhooksCommand, rollupsCommand, configCommand, demoProviderCommand, versionCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -56,6 +56,8 @@ export interface ClaimedDelivery {
   secret: string | null;
   previousSecret: string | null;
   previousSecretExpiresAt: number | null;
+  /** The endpoint's failure clock was running when this was claimed. */
+  endpointFailing: boolean;
   payload: string;
   /** Attempts ever made, this one included. */
   attempt: number;
@@ -79,7 +81,7 @@ export async function claimDue(
       .selectFrom('deliveries as d')
       .innerJoin('webhook_endpoints as w', 'w.id', 'd.endpoint_id')
       .innerJoin('events as e', 'e.id', 'd.event_id')
-      .select(['d.seq', 'd.id', 'd.event_id', 'd.event_type', 'd.endpoint_id', 'd.attempts', 'd.round_attempts', 'w.url', 'w.source', 'w.secret', 'w.previous_secret', 'w.previous_secret_expires_at', 'e.payload'])
+      .select(['d.seq', 'd.id', 'd.event_id', 'd.event_type', 'd.endpoint_id', 'd.attempts', 'd.round_attempts', 'w.url', 'w.source', 'w.secret', 'w.previous_secret', 'w.previous_secret_expires_at', 'w.failing_since', 'e.payload'])
       .where('d.status', '=', 'pending')
       .where('d.next_attempt_at', '<=', now)
       .where((eb) => eb.or([eb('d.lease_expires_at', 'is', null), eb('d.lease_expires_at', '<=', now)]))
@@ -104,51 +106,53 @@ export async function claimDue(
     const rows = await query.orderBy('d.next_attempt_at').orderBy('d.seq').limit(options.limit).execute();
 
     const taken = new Map<string, number>();
-    const claimed: ClaimedDelivery[] = [];
-    for (const row of rows) {
+    const chosen = rows.filter((row) => {
       const count = taken.get(row.endpoint_id) ?? 0;
-      if (count >= options.perEndpoint(row.endpoint_id)) continue;
-      const leaseToken = prefixedId('lease', 16);
-      // Counted at claim time: a delivery whose POST crashes the process still uses up attempts.
-      const result = await trx
-        .updateTable('deliveries')
-        .set({ lease_token: leaseToken, lease_expires_at: now + options.leaseMs, attempts: row.attempts + 1, round_attempts: row.round_attempts + 1, updated_at: now })
-        .where('seq', '=', row.seq)
-        .where('status', '=', 'pending')
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) === 0) continue;
+      if (count >= options.perEndpoint(row.endpoint_id)) return false;
       taken.set(row.endpoint_id, count + 1);
-      claimed.push({
-        id: row.id,
-        eventId: row.event_id,
-        eventType: row.event_type,
-        endpointId: row.endpoint_id,
-        url: row.url,
-        source: row.source,
-        secret: row.secret,
-        previousSecret: row.previous_secret,
-        previousSecretExpiresAt: row.previous_secret_expires_at === null ? null : Number(row.previous_secret_expires_at),
-        payload: row.payload,
-        attempt: row.attempts + 1,
-        roundAttempt: row.round_attempts + 1,
-        leaseToken,
-      });
-    }
+      return true;
+    });
+    if (chosen.length === 0) return [];
+    // One token for the batch: what matters is that a later claim gets a different one.
+    const leaseToken = prefixedId('lease', 16);
+    // Counted at claim time: a delivery whose POST crashes the process still uses up attempts.
+    await trx
+      .updateTable('deliveries')
+      .set((eb) => ({ lease_token: leaseToken, lease_expires_at: now + options.leaseMs, attempts: eb('attempts', '+', 1), round_attempts: eb('round_attempts', '+', 1), updated_at: now }))
+      .where('seq', 'in', chosen.map((row) => row.seq))
+      .execute();
+    const claimed: ClaimedDelivery[] = chosen.map((row) => ({
+      id: row.id,
+      eventId: row.event_id,
+      eventType: row.event_type,
+      endpointId: row.endpoint_id,
+      url: row.url,
+      source: row.source,
+      secret: row.secret,
+      previousSecret: row.previous_secret,
+      previousSecretExpiresAt: row.previous_secret_expires_at === null ? null : Number(row.previous_secret_expires_at),
+      endpointFailing: row.failing_since !== null,
+      payload: row.payload,
+      attempt: row.attempts + 1,
+      roundAttempt: row.round_attempts + 1,
+      leaseToken,
+    }));
     return claimed;
   });
 }
 
-/** When the next delivery may become claimable (due time or lease expiry), or undefined. */
+/**
+ * The earliest due time among pending deliveries, or undefined. Leases and endpoint state are
+ * left out so the answer comes from the (status, next_attempt_at) index alone: it only sets a
+ * timer, and a look at the queue that finds nothing claimable costs one query.
+ */
 export async function nextDueAt(db: Kysely<Database>): Promise<number | undefined> {
   const row = await db
-    .selectFrom('deliveries as d')
-    .innerJoin('webhook_endpoints as w', 'w.id', 'd.endpoint_id')
-    .select((eb) => [eb.fn.min('d.next_attempt_at').as('due'), eb.fn.min('d.lease_expires_at').as('lease')])
-    .where('d.status', '=', 'pending')
-    .where('w.enabled', '=', 1)
+    .selectFrom('deliveries')
+    .select((eb) => eb.fn.min('next_attempt_at').as('due'))
+    .where('status', '=', 'pending')
     .executeTakeFirst();
-  const candidates = [row?.due, row?.lease].filter((v) => v !== null && v !== undefined).map(Number);
-  return candidates.length === 0 ? undefined : Math.min(...candidates);
+  return row?.due === null || row?.due === undefined ? undefined : Number(row.due);
 }
 
 export interface AttemptRecord {

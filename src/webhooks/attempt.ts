@@ -26,9 +26,7 @@ export interface AttemptSettings {
 }
 
 export interface AttemptDeps {
-  db: Kysely<Database>;
   clock: Clock;
-  logger: Logger;
   poster: Poster;
 }
 
@@ -48,8 +46,19 @@ function describe(result: PostResult): string | null {
   return null;
 }
 
-export async function runAttempt(deps: AttemptDeps, claim: ClaimedDelivery, secrets: readonly string[], settings: AttemptSettings): Promise<Verdict> {
-  const { db, clock, poster } = deps;
+/** What one POST produced, waiting to be written. */
+export interface Sent {
+  claim: ClaimedDelivery;
+  startedAt: number;
+  now: number;
+  result: PostResult;
+  verdict: Verdict;
+  error: string | null;
+}
+
+/** Sign and POST one claimed delivery, and judge the answer. No database work. */
+export async function sendAttempt(deps: AttemptDeps, claim: ClaimedDelivery, secrets: readonly string[], settings: AttemptSettings): Promise<Sent> {
+  const { clock, poster } = deps;
   const startedAt = clock.now();
   let result: PostResult;
   if (secrets.length === 0) {
@@ -65,35 +74,41 @@ export async function runAttempt(deps: AttemptDeps, claim: ClaimedDelivery, secr
     result = await poster.post(claim.url, headers, claim.payload);
   }
   const now = clock.now();
-  const verdict = judge(result, claim, settings, now);
-  const error = describe(result);
+  return { claim, startedAt, now, result, verdict: judge(result, claim, settings, now), error: describe(result) };
+}
+
+/**
+ * Writes one attempt and its consequences inside the caller's transaction (the deliverer writes
+ * the attempts that ended together in one). Returns whether the lease was still held and, if the
+ * endpoint was disabled, why.
+ */
+export async function settleAttempt(trx: Kysely<Database>, sent: Sent, settings: AttemptSettings): Promise<{ applied: boolean; disabled: string | null }> {
+  const { claim, result, verdict, now } = sent;
+  const held = await finishAttempt(
+    trx,
+    claim,
+    { attempt: claim.attempt, startedAt: sent.startedAt, durationMs: result.durationMs, httpStatus: result.status, responseExcerpt: result.excerpt, error: sent.error },
+    { status: verdict.status, nextAttemptAt: verdict.nextAttemptAt, now },
+  );
+  // A worker that lost its lease records what it saw but decides nothing.
+  if (!held) return { applied: false, disabled: null };
   let disable = verdict.disable;
+  if (verdict.status !== 'delivered') {
+    const since = await markEndpointFailing(trx, claim.endpointId, now);
+    if (disable === null && now - since >= settings.disableAfterMs) disable = `every delivery has failed since ${new Date(since).toISOString()}`;
+  } else if (claim.endpointFailing) await markEndpointHealthy(trx, claim.endpointId);
+  if (disable !== null) {
+    await disableEndpoint(trx, claim.endpointId, disable, now);
+    await failPendingDeliveries(trx, claim.endpointId, `endpoint disabled: ${disable}`, now);
+  }
+  return { applied: true, disabled: disable };
+}
 
-  const applied = await db.transaction().execute(async (trx) => {
-    const held = await finishAttempt(
-      trx,
-      claim,
-      { attempt: claim.attempt, startedAt, durationMs: result.durationMs, httpStatus: result.status, responseExcerpt: result.excerpt, error },
-      { status: verdict.status, nextAttemptAt: verdict.nextAttemptAt, now },
-    );
-    // A worker that lost its lease records what it saw but decides nothing.
-    if (!held) return false;
-    if (verdict.status === 'delivered') await markEndpointHealthy(trx, claim.endpointId);
-    else {
-      const since = await markEndpointFailing(trx, claim.endpointId, now);
-      if (disable === null && now - since >= settings.disableAfterMs) disable = `every delivery has failed since ${new Date(since).toISOString()}`;
-    }
-    if (disable !== null) {
-      await disableEndpoint(trx, claim.endpointId, disable, now);
-      await failPendingDeliveries(trx, claim.endpointId, `endpoint disabled: ${disable}`, now);
-    }
-    return true;
-  });
-
+export function logSettled(logger: Logger, sent: Sent, outcome: { applied: boolean; disabled: string | null }): void {
+  const { claim, result, verdict } = sent;
   const fields = { delivery: claim.id, event: claim.eventId, endpoint: claim.endpointId, attempt: claim.attempt, status: result.status ?? undefined, ms: Math.round(result.durationMs) };
-  if (!applied) deps.logger.warn('delivery_lease_lost', fields);
-  else if (verdict.status === 'delivered') deps.logger.debug('delivered', fields);
-  else deps.logger.info(verdict.status === 'failed' ? 'delivery_failed' : 'delivery_retry', { ...fields, error: error ?? undefined, next_attempt_at: verdict.nextAttemptAt === null ? undefined : new Date(verdict.nextAttemptAt).toISOString() });
-  if (applied && disable !== null) deps.logger.warn('endpoint_disabled', { endpoint: claim.endpointId, reason: disable });
-  return verdict;
+  if (!outcome.applied) logger.warn('delivery_lease_lost', fields);
+  else if (verdict.status === 'delivered') logger.debug('delivered', fields);
+  else logger.info(verdict.status === 'failed' ? 'delivery_failed' : 'delivery_retry', { ...fields, error: sent.error ?? undefined, next_attempt_at: verdict.nextAttemptAt === null ? undefined : new Date(verdict.nextAttemptAt).toISOString() });
+  if (outcome.disabled !== null) logger.warn('endpoint_disabled', { endpoint: claim.endpointId, reason: outcome.disabled });
 }

@@ -6,7 +6,7 @@ import { parseDuration } from '../lib/durations.ts';
 import type { Logger } from '../lib/logger.ts';
 import { claimDue, nextDueAt, type ClaimedDelivery } from '../store/deliveries.ts';
 import { pruneDeliveredBefore } from '../store/delivery-history.ts';
-import { runAttempt, type AttemptSettings } from './attempt.ts';
+import { logSettled, sendAttempt, settleAttempt, type AttemptSettings, type Sent } from './attempt.ts';
 import { configEndpoints } from './config-endpoints.ts';
 import { createPoster, type Poster } from './post.ts';
 
@@ -87,9 +87,42 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
     return out;
   };
 
+  // Attempts that end together are written in one transaction: at hundreds of deliveries a
+  // second, a transaction per attempt would cost more than the attempts' own rows.
+  let settling: Array<{ sent: Sent; done: () => void; failed: (error: unknown) => void }> = [];
+  let flushQueued = false;
+  const flush = async () => {
+    flushQueued = false;
+    const batch = settling;
+    settling = [];
+    const current = settings();
+    try {
+      const outcomes = await db.transaction().execute(async (trx) => {
+        const out = [];
+        for (const item of batch) out.push(await settleAttempt(trx, item.sent, current));
+        return out;
+      });
+      batch.forEach((item, i) => {
+        logSettled(log, item.sent, outcomes[i]!);
+        item.done();
+      });
+    } catch (error) {
+      for (const item of batch) item.failed(error);
+    }
+  };
+  const settle = (sent: Sent) =>
+    new Promise<void>((done, failed) => {
+      settling.push({ sent, done, failed });
+      if (!flushQueued) {
+        flushQueued = true;
+        setImmediate(() => void flush());
+      }
+    });
+
   const launch = (claim: ClaimedDelivery) => {
     perEndpoint.set(claim.endpointId, (perEndpoint.get(claim.endpointId) ?? 0) + 1);
-    const task = runAttempt({ db, clock, logger: log, poster }, claim, secretsOf(claim), settings())
+    const task = sendAttempt({ clock, poster }, claim, secretsOf(claim), settings())
+      .then(settle)
       .then(
         () => undefined,
         (error) => log.error('delivery_attempt_crashed', { delivery: claim.id, error }),
@@ -128,7 +161,8 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
   const schedule = async (claimed: number) => {
     if (!running) return;
     let delay = pollMs;
-    const due = await nextDueAt(db);
+    // While POSTs are in flight each one wakes us when it ends; the queue is read only when idle.
+    const due = inflight.size > 0 ? undefined : await nextDueAt(db);
     if (due !== undefined) {
       const wait = due - clock.now();
       // Due now but nothing was claimable (caps, order, another worker's lease): a finished POST
@@ -157,7 +191,18 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
     } while (again && running);
   };
 
+  let wakeQueued = false;
+  /** Wakes coalesce to one look per turn of the event loop: many POSTs ending together refill in one claim. */
   function wake(): void {
+    if (!running || wakeQueued) return;
+    wakeQueued = true;
+    setImmediate(() => {
+      wakeQueued = false;
+      look();
+    });
+  }
+
+  function look(): void {
     if (!running) return;
     if (pumping) {
       again = true;
@@ -171,7 +216,7 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
       .finally(() => {
         pumping = undefined;
         // A wake that arrived after the loop's last check must not be lost.
-        if (again && running) return wake();
+        if (again && running) return look();
         if (inflight.size === 0) {
           const waiters = idleWaiters;
           idleWaiters = [];

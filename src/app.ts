@@ -30,6 +30,8 @@ export interface AppDeps {
   nativeBinding?: unknown;
   /** Uniform in [0, 1): retry jitter. */
   random?: () => number;
+  /** Longest wait between the deliverer's own looks at the queue (default 1 s). */
+  webhookPollMs?: number;
   /** Cron and delay timers of the scheduler; tests pass manual ones (test/helpers/manual-timers.ts). */
   timers?: SchedulerTimers;
 }
@@ -74,7 +76,7 @@ export async function createApp(initial: Config, deps: AppDeps = {}): Promise<Ca
   let server: HttpServer | undefined;
 
   const access = createApiAccess({ db, config: () => config, clock, logger });
-  const deliverer = createDeliverer({ db: db.kysely, config: () => config, clock, logger, userAgent: `CapPulse-Webhooks/${VERSION}`, ...(deps.random ? { random: deps.random } : {}) });
+  const deliverer = createDeliverer({ db: db.kysely, config: () => config, clock, logger, userAgent: `CapPulse-Webhooks/${VERSION}`, ...(deps.random ? { random: deps.random } : {}), ...(deps.webhookPollMs ? { pollMs: deps.webhookPollMs } : {}) });
   const http = createHttpApp({ db, config: () => config, clock, logger, version: VERSION, startedAt, access, webhooks: deliverer });
 
   // The pipeline: each result is stored in its own transaction, then these stages run inside that
@@ -82,6 +84,8 @@ export async function createApp(initial: Config, deps: AppDeps = {}): Promise<Ca
   // something instead). Append a stage or hook here; nothing else needs to change.
   const stages: PipelineStage[] = [];
   const afterCommit: AfterCommitHook[] = [];
+  // Alert after persist: a committed state change may have queued deliveries.
+  afterCommit.push({ name: 'webhooks', run: () => deliverer.wake() });
   stages.push(createRollupStage());
   // Status reads the result just stored (and, after the rollups stage, its rollups) and writes
   // incidents and their outbox events in the same transaction: keep it after rollups.

@@ -11,11 +11,10 @@ import { initialTargetState, stepTarget } from '../status/machine.ts';
 import { inMaintenance } from '../status/maintenance.ts';
 import { eventData } from '../status/payloads.ts';
 import { longestWindowMs, thresholdsFor, type ResolvedThresholds } from '../status/thresholds.ts';
-import type { Cause } from '../status/types.ts';
+import { isIncidentStatus, type Cause } from '../status/types.ts';
 import { enqueueEvent } from '../store/events.ts';
 import { addIncidentUpdate, findLastResolvedIncident, findOpenIncident, saveIncident, type IncidentRecord } from '../store/incidents.ts';
-import { latestResults, listResults, type StoredResult } from '../store/results.ts';
-import { findProviderStatus, findTargetStatus, listProviderTargetStatuses, saveProviderStatus, saveTargetStatus, successLatencies } from '../store/status.ts';
+import { findProviderStatus, findTargetStatus, listOutcomes, listProviderTargetStatuses, saveProviderStatus, saveTargetStatus, successLatencies } from '../store/status.ts';
 import type { PipelineStage } from './pipeline.ts';
 
 const BASELINE_WINDOW_MS = 7 * 86_400_000;
@@ -41,11 +40,10 @@ export function createEventIds(): (now: number) => string {
 
 /** Everything inside the longest window, plus the newest few however old (for the runs). */
 async function recentOutcomes(trx: Kysely<Database>, targetId: number, t: ResolvedThresholds, now: number): Promise<Outcome[]> {
-  const windowed = await listResults(trx, targetId, now - longestWindowMs(t), now + 1);
+  const windowed = await listOutcomes(trx, targetId, { from: now - longestWindowMs(t), to: now + 1 });
   const need = Math.max(t.majorConsecutiveFailures, t.recoverySuccesses);
-  const byId = new Map<number, StoredResult>(windowed.map((r) => [r.id, r]));
-  if (windowed.length < need) for (const r of await latestResults(trx, targetId, need)) byId.set(r.id, r);
-  return [...byId.values()].sort((a, b) => b.startedAt - a.startedAt || b.id - a.id);
+  const rows = windowed.length >= need ? windowed : await listOutcomes(trx, targetId, { limit: Math.max(need, windowed.length) });
+  return rows as Outcome[];
 }
 
 function toSnapshot(record: IncidentRecord | undefined): IncidentSnapshot | null {
@@ -89,13 +87,15 @@ export function createStatusStage(deps: { config: () => Config; clock: Clock; lo
       const provider = { slug: target.providerSlug, name: target.providerName };
       const previous = (await findProviderStatus(trx, target.providerId)) ?? null;
       const open = toSnapshot(await findOpenIncident(trx, target.providerId));
-      const lastResolved = open ? null : toSnapshot(await findLastResolvedIncident(trx, target.providerId));
       const targets = (await listProviderTargetStatuses(trx, target.providerId)).map((row) => ({
         model: row.model,
         status: row.status,
         cause: row.cause as Cause | null,
         maintenance: row.maintenance,
       }));
+      // Only an incident about to open can reopen the last one: skip the lookup otherwise.
+      const mayOpen = !open && targets.some((x) => isIncidentStatus(x.status) && !x.maintenance);
+      const lastResolved = mayOpen ? toSnapshot(await findLastResolvedIncident(trx, target.providerId)) : null;
       const decision = decideProvider({
         provider,
         previous,
@@ -108,7 +108,10 @@ export function createStatusStage(deps: { config: () => Config; clock: Clock; lo
         now,
         newIncidentId: prefixedId('inc'),
       });
-      await saveProviderStatus(trx, target.providerId, decision.state, now);
+      const p = decision.state;
+      if (!previous || previous.status !== p.status || previous.since !== p.since || previous.maintenance !== p.maintenance) {
+        await saveProviderStatus(trx, target.providerId, p, now);
+      }
       const change = decision.change;
       if (!change) return;
 

@@ -109,3 +109,23 @@ export async function successLatencies(trx: Kysely<Database>, targetId: number, 
     .execute();
   return rows.map((row) => row.latency_ms!);
 }
+
+export interface OutcomeRow {
+  id: number;
+  startedAt: number;
+  ok: boolean;
+  errorClass: string | null;
+  latencyMs: number | null;
+}
+
+/**
+ * The columns the status rules read, newest first: results in [from, to), or with `limit` the
+ * newest `limit` results however old. Lean on purpose: it runs after every probe.
+ */
+export async function listOutcomes(trx: Kysely<Database>, targetId: number, range: { from: number; to: number } | { limit: number }): Promise<OutcomeRow[]> {
+  let query = trx.selectFrom('probe_results').select(['id', 'started_at', 'ok', 'error_class', 'latency_ms']).where('target_id', '=', targetId);
+  if ('limit' in range) query = query.limit(range.limit);
+  else query = query.where('started_at', '>=', range.from).where('started_at', '<', range.to);
+  const rows = await query.orderBy('started_at', 'desc').orderBy('id', 'desc').execute();
+  return rows.map((row) => ({ id: row.id, startedAt: Number(row.started_at), ok: row.ok === 1, errorClass: row.error_class, latencyMs: row.latency_ms }));
+}

@@ -5,7 +5,9 @@ import type { Clock } from '../lib/clock.ts';
 import { prefixedId, randomBase62 } from '../lib/ids.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { ProbeTarget } from '../probe/types.ts';
-import { nearestRank, gatherEvidence, type Outcome } from '../status/evidence.ts';
+import { summarize } from '../stats/metrics-object.ts';
+import { windowEndingAt } from '../stats/windows.ts';
+import { gatherEvidence, type Outcome } from '../status/evidence.ts';
 import { decideProvider, type IncidentCause, type IncidentSnapshot } from '../status/incident.ts';
 import { initialTargetState, stepTarget } from '../status/machine.ts';
 import { inMaintenance } from '../status/maintenance.ts';
@@ -14,10 +16,10 @@ import { longestWindowMs, thresholdsFor, type ResolvedThresholds } from '../stat
 import { isIncidentStatus, type Cause } from '../status/types.ts';
 import { enqueueEvent } from '../store/events.ts';
 import { addIncidentUpdate, findLastResolvedIncident, findOpenIncident, saveIncident, type IncidentRecord } from '../store/incidents.ts';
-import { findProviderStatus, findTargetStatus, listOutcomes, listProviderTargetStatuses, saveProviderStatus, saveTargetStatus, successLatencies } from '../store/status.ts';
+import { findProviderStatus, findTargetStatus, listOutcomes, listProviderTargetStatuses, saveProviderStatus, saveTargetStatus } from '../store/status.ts';
+import { readScopeWindow } from '../store/window-read.ts';
 import type { PipelineStage } from './pipeline.ts';
 
-const BASELINE_WINDOW_MS = 7 * 86_400_000;
 /** The 7-day p95 moves slowly; recomputing it once an hour keeps each evaluation cheap. */
 const BASELINE_REFRESH_MS = 3_600_000;
 
@@ -71,9 +73,13 @@ export function createStatusStage(deps: { config: () => Config; clock: Clock; lo
       let baselineP95Ms = stored?.baselineP95Ms ?? null;
       let baselineAt = stored?.baselineAt ?? null;
       if (t.latencyP95Relative !== null && (baselineAt === null || now - baselineAt >= BASELINE_REFRESH_MS)) {
-        const latencies = (await successLatencies(trx, target.id, now - BASELINE_WINDOW_MS, now + 1)).sort((a, b) => a - b);
-        baselineP95Ms = nearestRank(latencies, 0.95);
-        baselineAt = now;
+        // The same 7-day p95 the metrics API shows (rollup digests), so a user can check the rule.
+        const week = await readScopeWindow(trx, { key: `t:${target.id}`, targetIds: [target.id] }, windowEndingAt('7d', now), now);
+        const latency = summarize(week.total.latency);
+        // Too few samples make no baseline: try again next evaluation instead of caching a guess.
+        const enough = latency !== null && latency.samples >= t.minLatencySamples;
+        baselineP95Ms = enough ? latency.p95 : null;
+        baselineAt = enough ? now : null;
       }
       const evidence = gatherEvidence(await recentOutcomes(trx, target.id, t, now), t, now, baselineP95Ms);
       const prev = stored ? { status: stored.status, since: stored.since, cause: stored.cause as Cause | null, clearEvaluations: stored.clearEvaluations } : initialTargetState(now);

@@ -96,20 +96,6 @@ export async function saveProviderStatus(trx: Kysely<Database>, providerId: numb
     .execute();
 }
 
-/** Latencies of successful probes in [from, to): only the one column, for the 7-day baseline. */
-export async function successLatencies(trx: Kysely<Database>, targetId: number, from: number, to: number): Promise<number[]> {
-  const rows = await trx
-    .selectFrom('probe_results')
-    .select('latency_ms')
-    .where('target_id', '=', targetId)
-    .where('started_at', '>=', from)
-    .where('started_at', '<', to)
-    .where('ok', '=', 1)
-    .where('latency_ms', 'is not', null)
-    .execute();
-  return rows.map((row) => row.latency_ms!);
-}
-
 export interface OutcomeRow {
   id: number;
   startedAt: number;

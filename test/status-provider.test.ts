@@ -117,6 +117,16 @@ test('maintenance: a model under maintenance is left out of the incident', () =>
   assert.deepEqual(summary(d), { kind: null, events: [], id: null });
 });
 
+test('maintenance: a model already in the open incident stays listed and keeps it open; others still change it', () => {
+  const open = incident({ affectedModels: ['a'], scope: 'model' });
+  // a's window starts while it is healthy again: no resolution during the window.
+  assert.deepEqual(summary(decide({ open, targets: [target('a', 'operational', true), target('b', 'operational')] })), { kind: null, events: [], id: null });
+  // b (not in a window) joins: the change is b's, and a stays listed.
+  const d = decide({ open, targets: [target('a', 'operational', true), target('b', 'major_outage')], trigger: { model: 'b', cause: cause() } });
+  assert.deepEqual(summary(d), { kind: 'models_changed', events: ['incident.updated'], id: 'inc_old' });
+  assert.deepEqual(d.change?.incident.affectedModels, ['a', 'b']);
+});
+
 test('provider status: worst of its targets; healthy beats unknown and misconfigured', () => {
   const cases: Array<[StatusName[], StatusName]> = [
     [[], 'unknown'],

@@ -87,7 +87,8 @@ const sameModels = (a: readonly string[], b: readonly string[]) => a.length === 
 
 /*
  * Provider and incident decisions, taken after a target's evaluation. Targets inside a
- * maintenance window are left out; when that leaves none, nothing about the incident changes.
+ * maintenance window are left out (one already listed in the open incident stays listed and keeps
+ * it open); when that leaves no target, nothing about the incident changes.
  *
  * | open incident | affected targets | other                                   | change           | events                                 |
  * |---------------|------------------|-----------------------------------------|------------------|----------------------------------------|
@@ -112,12 +113,15 @@ export function decideProvider(input: ProviderInput): ProviderDecision {
   if (considered.length === 0) return { state, change: null, events: [] };
 
   const affected = considered.filter((t) => isIncidentStatus(t.status)).sort((a, b) => severityOf(b.status) - severityOf(a.status) || a.model.localeCompare(b.model));
-  const models = affected.map((t) => t.model).sort();
   const open = input.open;
+  // A model inside a window keeps whatever place it had in the open incident: it neither joins,
+  // leaves nor resolves it until its window ends, so its window fires no event.
+  const frozen = input.targets.filter((t) => t.maintenance && open?.affectedModels.includes(t.model)).map((t) => t.model);
+  const models = [...affected.map((t) => t.model), ...frozen].sort();
   const name = input.provider.name;
 
   if (affected.length === 0) {
-    if (!open) return { state, change: null, events: [] };
+    if (!open || frozen.length > 0) return { state, change: null, events: [] };
     const cause: IncidentCause = { ...trigger.cause, model: trigger.model };
     const incident: IncidentSnapshot = { ...open, status: 'resolved', updatedAt: now, resolvedAt: now };
     const message = `Resolved: ${trigger.model}: ${describeCause(trigger.cause)}`;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { openDatabase, type Db } from '../src/db/connect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
-import { claimDue, fanOutEvent, finishAttempt } from '../src/store/deliveries.ts';
+import { claimDue, fanOutEvent, finishAttempts } from '../src/store/deliveries.ts';
 import { enqueueEvent } from '../src/store/events.ts';
 import { insertEndpoint, syncConfigEndpoints } from '../src/store/webhooks.ts';
 import { tempDir } from './helpers/temp.ts';
@@ -57,10 +57,10 @@ test('a lease keeps a delivery from a second worker until it expires; a stale wo
 
   const stale = first[0]!;
   const fresh = second.find((c) => c.id === stale.id)!;
-  const staleMark = await db.kysely.transaction().execute((trx) => finishAttempt(trx, stale, attempt(1), { status: 'failed', nextAttemptAt: null, now: T0 + 31_000 }));
-  assert.equal(staleMark, false);
-  const freshMark = await db.kysely.transaction().execute((trx) => finishAttempt(trx, fresh, attempt(2), { status: 'delivered', nextAttemptAt: null, now: T0 + 31_000 }));
-  assert.equal(freshMark, true);
+  const mark = (claim: typeof stale, n: number, status: 'failed' | 'delivered') =>
+    db.kysely.transaction().execute((trx) => finishAttempts(trx, [{ claim, record: attempt(n), outcome: { status, nextAttemptAt: null, now: T0 + 31_000 } }]));
+  assert.deepEqual([...(await mark(stale, 1, 'failed'))], []);
+  assert.deepEqual([...(await mark(fresh, 2, 'delivered'))], [fresh.id]);
   const row = db.sqlite.prepare('select status, lease_token from deliveries where id = ?').get(stale.id) as { status: string; lease_token: string | null };
   assert.deepEqual(row, { status: 'delivered', lease_token: null });
   const attempts = db.sqlite.prepare('select attempt from delivery_attempts where delivery_id = ? order by id').all(stale.id) as Array<{ attempt: number }>;
@@ -78,4 +78,25 @@ test('config sync: removed endpoints are disabled (history kept) and come back w
   assert.equal(apiEndpoints.n, 3, 'API endpoints are not touched by the sync');
   await syncConfigEndpoints(db.kysely, [cfg], T0 + 2);
   assert.deepEqual(state(), { enabled: 1, disabled_reason: null, secret: null });
+});
+
+test('attempts that end together are written in one call, each with its own outcome', async () => {
+  await db.kysely.transaction().execute((trx) => enqueueEvent(trx, { type: 'incident.created', data: {} }, T0 + 40_000, 'evt_batch'));
+  const claims = (await claimDue(db.kysely, claimOptions(T0 + 40_000))).filter((c) => c.eventId === 'evt_batch' && c.endpointId.startsWith('we_') && !c.endpointId.startsWith('we_cfg_'));
+  assert.equal(claims.length, 2);
+  assert.equal(claims[0]!.leaseToken, claims[1]!.leaseToken, 'claimed together');
+  const [a, b] = claims as [(typeof claims)[0], (typeof claims)[0]];
+  const applied = await db.kysely.transaction().execute((trx) =>
+    finishAttempts(trx, [
+      { claim: a, record: attempt(1), outcome: { status: 'delivered', nextAttemptAt: null, now: T0 + 41_000 } },
+      { claim: b, record: { ...attempt(1), httpStatus: 500, error: 'HTTP 500' }, outcome: { status: 'pending', nextAttemptAt: T0 + 46_000, now: T0 + 41_000 } },
+      { claim: { id: a.id, leaseToken: 'lease_someone_else' }, record: attempt(1), outcome: { status: 'failed', nextAttemptAt: null, now: T0 + 41_000 } },
+    ]),
+  );
+  assert.deepEqual([...applied].sort(), [a.id, b.id].sort());
+  const row = (id: string) => db.sqlite.prepare('select status, next_attempt_at, last_http_status from deliveries where id = ?').get(id);
+  assert.deepEqual(row(a.id), { status: 'delivered', next_attempt_at: T0 + 41_000, last_http_status: 200 });
+  assert.deepEqual(row(b.id), { status: 'pending', next_attempt_at: T0 + 46_000, last_http_status: 500 });
+  const attempts = db.sqlite.prepare('select count(*) as n from delivery_attempts where delivery_id in (?, ?)').get(a.id, b.id) as { n: number };
+  assert.equal(attempts.n, 3);
 });

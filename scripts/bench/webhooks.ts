@@ -129,12 +129,15 @@ async function main() {
 
   // Throughput: 9 endpoints subscribe to incident.updated; the tenth is added by one more batch.
   const start = now();
+  const cpuStart = process.cpuUsage();
   const batch = await stateChange('incident.updated', THROUGHPUT_EVENTS);
   const more = await stateChange('incident.created', Math.round(THROUGHPUT_EVENTS / ENDPOINTS));
   const deliveriesExpected = batch.length * (ENDPOINTS - 1) + more.length;
   const delivered = () => [...batch, ...more].reduce((sum, id) => sum + (arrivals.get(id)?.length ?? 0), 0);
   await waitFor(() => delivered() >= deliveriesExpected);
   const rate = deliveriesExpected / ((now() - start) / 1000);
+  const cpu = process.cpuUsage(cpuStart);
+  const cpuPerDelivery = (cpu.user + cpu.system) / deliveriesExpected;
 
   await app.stop();
   await receiver.stop();
@@ -149,6 +152,7 @@ async function main() {
   console.log(`sustained, ${ENDPOINTS} endpoints, ${deliveriesExpected} deliveries`);
   console.log(`  CapPulse   ${rate.toFixed(0)} deliveries/s   (goal ≥ 500/s: ${rate >= 500 ? 'met' : 'NOT met'})`);
   console.log(`  bare POST  ${bareRate.toFixed(0)} requests/s (16 in flight)   ratio ${(rate / bareRate).toFixed(2)}×`);
+  console.log(`  CPU per delivery (this process, receiver thread included) ${cpuPerDelivery.toFixed(0)} µs`);
 }
 
 await main();

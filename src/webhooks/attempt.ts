@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
-import { failPendingDeliveries, finishAttempt, type ClaimedDelivery, type DeliveryStatus } from '../store/deliveries.ts';
+import { failPendingDeliveries, finishAttempts, type ClaimedDelivery, type DeliveryStatus } from '../store/deliveries.ts';
 import { disableEndpoint, markEndpointFailing, markEndpointHealthy } from '../store/webhooks.ts';
 import type { Poster, PostResult } from './post.ts';
 import { nextRetry, parseRetryAfter } from './retry.ts';
@@ -77,34 +77,46 @@ export async function sendAttempt(deps: AttemptDeps, claim: ClaimedDelivery, sec
   return { claim, startedAt, now, result, verdict: judge(result, claim, settings, now), error: describe(result) };
 }
 
-/**
- * Writes one attempt and its consequences inside the caller's transaction (the deliverer writes
- * the attempts that ended together in one). Returns whether the lease was still held and, if the
- * endpoint was disabled, why.
- */
-export async function settleAttempt(trx: Kysely<Database>, sent: Sent, settings: AttemptSettings): Promise<{ applied: boolean; disabled: string | null }> {
-  const { claim, result, verdict, now } = sent;
-  const held = await finishAttempt(
-    trx,
-    claim,
-    { attempt: claim.attempt, startedAt: sent.startedAt, durationMs: result.durationMs, httpStatus: result.status, responseExcerpt: result.excerpt, error: sent.error },
-    { status: verdict.status, nextAttemptAt: verdict.nextAttemptAt, now },
-  );
-  // A worker that lost its lease records what it saw but decides nothing.
-  if (!held) return { applied: false, disabled: null };
-  let disable = verdict.disable;
-  if (verdict.status !== 'delivered') {
-    const since = await markEndpointFailing(trx, claim.endpointId, now);
-    if (disable === null && now - since >= settings.disableAfterMs) disable = `every delivery has failed since ${new Date(since).toISOString()}`;
-  } else if (claim.endpointFailing) await markEndpointHealthy(trx, claim.endpointId);
-  if (disable !== null) {
-    await disableEndpoint(trx, claim.endpointId, disable, now);
-    await failPendingDeliveries(trx, claim.endpointId, `endpoint disabled: ${disable}`, now);
-  }
-  return { applied: true, disabled: disable };
+export interface Settled {
+  applied: boolean;
+  disabled: string | null;
 }
 
-export function logSettled(logger: Logger, sent: Sent, outcome: { applied: boolean; disabled: string | null }): void {
+/**
+ * Writes attempts that ended together, and their consequences, inside the caller's transaction.
+ * For each: whether its lease was still held and, if its endpoint was disabled, why.
+ */
+export async function settleAttempts(trx: Kysely<Database>, sent: readonly Sent[], settings: AttemptSettings): Promise<Settled[]> {
+  const applied = await finishAttempts(
+    trx,
+    sent.map(({ claim, result, verdict, now, startedAt, error }) => ({
+      claim,
+      record: { attempt: claim.attempt, startedAt, durationMs: result.durationMs, httpStatus: result.status, responseExcerpt: result.excerpt, error },
+      outcome: { status: verdict.status, nextAttemptAt: verdict.nextAttemptAt, now },
+    })),
+  );
+  const out: Settled[] = [];
+  for (const { claim, verdict, now } of sent) {
+    // A worker that lost its lease records what it saw but decides nothing.
+    if (!applied.has(claim.id)) {
+      out.push({ applied: false, disabled: null });
+      continue;
+    }
+    let disable = verdict.disable;
+    if (verdict.status !== 'delivered') {
+      const since = await markEndpointFailing(trx, claim.endpointId, now);
+      if (disable === null && now - since >= settings.disableAfterMs) disable = `every delivery has failed since ${new Date(since).toISOString()}`;
+    } else if (claim.endpointFailing) await markEndpointHealthy(trx, claim.endpointId);
+    if (disable !== null) {
+      await disableEndpoint(trx, claim.endpointId, disable, now);
+      await failPendingDeliveries(trx, claim.endpointId, `endpoint disabled: ${disable}`, now);
+    }
+    out.push({ applied: true, disabled: disable });
+  }
+  return out;
+}
+
+export function logSettled(logger: Logger, sent: Sent, outcome: Settled): void {
   const { claim, result, verdict } = sent;
   const fields = { delivery: claim.id, event: claim.eventId, endpoint: claim.endpointId, attempt: claim.attempt, status: result.status ?? undefined, ms: Math.round(result.durationMs) };
   if (!outcome.applied) logger.warn('delivery_lease_lost', fields);

@@ -6,7 +6,7 @@ import { parseDuration } from '../lib/durations.ts';
 import type { Logger } from '../lib/logger.ts';
 import { claimDue, nextDueAt, type ClaimedDelivery } from '../store/deliveries.ts';
 import { pruneDeliveredBefore } from '../store/delivery-history.ts';
-import { logSettled, sendAttempt, settleAttempt, type AttemptSettings, type Sent } from './attempt.ts';
+import { logSettled, sendAttempt, settleAttempts, type AttemptSettings, type Sent } from './attempt.ts';
 import { configEndpoints } from './config-endpoints.ts';
 import { createPoster, type Poster } from './post.ts';
 
@@ -97,11 +97,7 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
     settling = [];
     const current = settings();
     try {
-      const outcomes = await db.transaction().execute(async (trx) => {
-        const out = [];
-        for (const item of batch) out.push(await settleAttempt(trx, item.sent, current));
-        return out;
-      });
+      const outcomes = await db.transaction().execute((trx) => settleAttempts(trx, batch.map((item) => item.sent), current));
       batch.forEach((item, i) => {
         logSettled(log, item.sent, outcomes[i]!);
         item.done();

@@ -80,7 +80,7 @@ describe('requests carry what each family expects', () => {
     assert.equal(req.headers.authorization, 'Bearer sk-test-key-123456');
     assert.equal(req.headers['x-team'], 'infra');
     assert.deepEqual([body.stream, body.stream_options, body.max_completion_tokens, body.temperature], [true, { include_usage: true }, 1, 0]);
-    assert.match(body.messages[0].content, /\([0-9A-Za-z]{12}\)$/);
+    assert.match(body.messages[0].content, /\([0-9a-f]{8}-[0-9a-f]{4}\)$/);
   });
 
   test('openai: max_tokens where a provider needs it; reasoning models get no temperature', async () => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
@@ -5,7 +6,6 @@ import { providerSecrets } from '../config/load.ts';
 import type { ProviderKind } from '../config/schema.ts';
 import type { ResolvedTarget } from '../config/targets.ts';
 import type { Clock } from '../lib/clock.ts';
-import { randomBase62 } from '../lib/ids.ts';
 import { USER_AGENT } from '../version.ts';
 import type { BodyReader, ProbeAdapter, ReadOutcome } from './adapter.ts';
 import { ADAPTERS } from './adapters/registry.ts';
@@ -48,7 +48,7 @@ export function runProbe(target: ResolvedTarget, deps: ProbeDeps, signal?: Abort
   const adapter = (deps.adapters ?? ADAPTERS)[target.provider.kind];
   const startedAt = clock.now();
   const secrets = providerSecrets(target.provider);
-  const spec = adapter.buildRequest(target, deps.nonce?.() ?? randomBase62(12));
+  const spec = adapter.buildRequest(target, deps.nonce?.() ?? randomUUID().slice(0, 13));
 
   return new Promise<ProbeResult>((resolve) => {
     let sentAt: number | null = null;

@@ -6,12 +6,11 @@ import { redact } from '../lib/logger.ts';
  * escaped forms matter: a key inside a JSON string or a URL is no longer the same bytes.
  */
 export function scrubSecrets(text: string, secrets: readonly string[]): string {
-  const forms = new Set<string>();
+  let out = text;
   for (const secret of secrets) {
-    forms.add(secret);
-    forms.add(JSON.stringify(secret).slice(1, -1));
-    forms.add(encodeURIComponent(secret));
+    // Longest first, so a shorter form never leaves the tail of a longer one visible.
+    const forms = [encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1), secret].sort((a, b) => b.length - a.length);
+    for (const form of forms) if (out.includes(form)) out = redact(out, [form]);
   }
-  // Longest first, so a shorter form never leaves the tail of a longer one visible.
-  return redact(text, [...forms].sort((a, b) => b.length - a.length));
+  return out;
 }

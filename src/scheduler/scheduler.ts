@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Clock } from '../lib/clock.ts';
 import { AppError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -61,6 +62,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   const active = new Set<Promise<unknown>>();
   const slots = createSlots(deps.concurrency);
   const abandon = new AbortController();
+  // Every probe in flight listens to this one signal; hundreds at once is the design, not a leak.
+  setMaxListeners(0, abandon.signal);
   let stopped = false;
   let skippedTotal = 0;
 
@@ -99,6 +102,9 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         log.warn('probe_abandoned', { target: target.key, reason: 'stopping' });
         return undefined;
       }
+      // Storing waits for the next turn of the event loop, so responses that have already
+      // arrived get their timestamps before this result's transaction takes the CPU.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const stored = await pipeline.record(target, result);
       log.debug('probe_done', { target: target.key, ok: result.ok, class: result.errorClass ?? undefined, latency_ms: result.latencyMs });
       return stored;

@@ -1,0 +1,192 @@
+/**
+ * The prober's own measurement bias, CPU per probe and storage rate.
+ *
+ * A fake OpenAI-compatible server runs in a child process (so its CPU is not ours) and answers
+ * every request after exactly DELAY_MS with one content token, usage and [DONE]. Bias is what a
+ * client measures minus that true delay. For 10, 100 and 500 probes in flight (closed loop), the
+ * prober runs next to a bare node:http request loop against the same server in the same run,
+ * with the same connection policy (a fresh connection per request) and the same start point
+ * (socket connected, request sent). The prober path is the real one: scheduler.runNow (slot,
+ * runProbe: node:http, SSE parsing, classification, rate-limit headers, secret scrubbing, then
+ * the pipeline storing each result in its own SQLite transaction). A last run repeats it through
+ * the whole app (createApp, with every pipeline stage other engineers have plugged in).
+ *
+ * Run: node --import tsx scripts/bench/prober.ts   (about a minute)
+ */
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { validateConfig } from '../../src/config/load.ts';
+import { resolveTargets } from '../../src/config/targets.ts';
+import { openDatabase } from '../../src/db/connect.ts';
+import { migrateToLatest } from '../../src/db/migrate.ts';
+import { systemClock } from '../../src/lib/clock.ts';
+import { createLogger } from '../../src/lib/logger.ts';
+import { runProbe } from '../../src/probe/run.ts';
+import { createApp } from '../../src/app.ts';
+import { createPipeline } from '../../src/scheduler/pipeline.ts';
+import { createScheduler } from '../../src/scheduler/scheduler.ts';
+import type { SchedulerTimers } from '../../src/scheduler/timers.ts';
+import { syncCatalog, type CatalogTarget } from '../../src/store/catalog.ts';
+import { tempDir } from '../../test/helpers/temp.ts';
+
+const DELAY_MS = Number(process.env.DELAY_MS ?? 500);
+const RUN_MS = Number(process.env.RUN_MS ?? 4000);
+const LEVELS = [10, 100, 500];
+
+const SERVER = `
+const http = require('node:http');
+const delay = ${DELAY_MS};
+const chunk = (d) => 'data: ' + JSON.stringify(d) + '\\n\\n';
+const body = chunk({ id: 'c1', choices: [{ index: 0, delta: { content: 'ok' }, finish_reason: null }] })
+  + chunk({ id: 'c1', choices: [{ index: 0, delta: {}, finish_reason: 'length' }] })
+  + chunk({ id: 'c1', choices: [], usage: { prompt_tokens: 12, completion_tokens: 1, total_tokens: 13 } })
+  + 'data: [DONE]\\n\\n';
+const server = http.createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    const wait = req.url.startsWith('/fast') ? 0 : delay;
+    setTimeout(() => {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'x-request-id': 'req_bench', 'x-ratelimit-limit-requests': '10000', 'x-ratelimit-remaining-requests': '9999', 'x-ratelimit-reset-requests': '6ms' });
+      res.end(body);
+    }, wait);
+  });
+});
+server.keepAliveTimeout = 1;
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+`;
+
+interface Sample {
+  biasMs: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+function summarize(samples: Sample[]) {
+  const sorted = samples.map((s) => s.biasMs).sort((a, b) => a - b);
+  return { n: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+}
+
+/** L workers in a closed loop for RUN_MS; returns samples and CPU ms spent in this process. */
+async function closedLoop(level: number, once: (worker: number) => Promise<number | null>) {
+  const samples: Sample[] = [];
+  const cpu0 = process.cpuUsage();
+  const end = performance.now() + RUN_MS;
+  let errors = 0;
+  await Promise.all(
+    Array.from({ length: level }, async (_, worker) => {
+      while (performance.now() < end) {
+        const measured = await once(worker);
+        if (measured === null) errors += 1;
+        else samples.push({ biasMs: measured - DELAY_MS });
+      }
+    }),
+  );
+  const cpu = process.cpuUsage(cpu0);
+  return { samples, errors, cpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
+/** The baseline: a bare node:http request, timed from socket connect to the end of the body. */
+function bareRequest(port: number, path = '/v1/chat/completions'): Promise<number | null> {
+  return new Promise((resolve) => {
+    let sentAt = 0;
+    const body = '{"model":"m","stream":true}';
+    const req = http.request({ host: '127.0.0.1', port, path, method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': body.length } });
+    req.on('socket', (socket) => socket.once('connect', () => (sentAt = performance.now())));
+    req.on('response', (res) => {
+      res.on('data', () => undefined);
+      res.on('end', () => resolve(performance.now() - sentAt));
+    });
+    req.on('error', () => resolve(null));
+    req.end(body);
+  });
+}
+
+async function main() {
+  const child = spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve) => child.stdout!.once('data', (d) => resolve(Number(String(d).trim()))));
+  const dir = tempDir('cappulse-bench-');
+  const db = openDatabase(dir.file('bench.db'));
+  try {
+    await migrateToLatest(db.kysely);
+    const maxLevel = Math.max(...LEVELS);
+    const config = validateConfig({
+      defaults: { timeouts: { connect: '10s', first_token: '60s', total: '120s' } },
+      providers: [{ slug: 'bench', kind: 'openai', base_url: `http://127.0.0.1:${port}/v1`, api_key: 'sk-bench-000000', models: Array.from({ length: maxLevel }, (_, i) => ({ slug: `m${i}` })) }],
+    });
+    const targets: CatalogTarget[] = await syncCatalog(db.kysely, resolveTargets(config), Date.now());
+    const quiet = createLogger({ write: () => undefined });
+    const pipeline = createPipeline({ db: db.kysely, stages: [], afterCommit: [], logger: quiet });
+    // No tick ever fires: the bench drives probes itself through runNow, the path a tick takes.
+    const idleTimers: SchedulerTimers = { cron: () => ({ stop: () => undefined }), delay: () => () => undefined };
+    const scheduler = createScheduler({ clock: systemClock, timers: idleTimers, logger: quiet, pipeline, probe: (t, signal) => runProbe(t, { clock: systemClock }, signal), concurrency: () => 10_000 });
+    scheduler.sync(targets);
+    const probe = async (worker: number) => {
+      const stored = await scheduler.runNow(targets[worker]!.key);
+      return stored.ok ? stored.latencyMs : null;
+    };
+
+    // Warm up both paths (JIT, SQLite page cache) before measuring.
+    await closedLoop(10, () => bareRequest(port));
+    await closedLoop(10, probe);
+
+    console.log(`fake server delay ${DELAY_MS} ms, ${RUN_MS} ms per run, fresh connection per request; other work was running on this 2-core machine\n`);
+    console.log('in flight | client      |     n | errors | bias p50 | bias p99 | CPU/req  | p50 ratio | p99 ratio');
+    const rows: string[] = [];
+    for (const level of LEVELS) {
+      const bare = await closedLoop(level, () => bareRequest(port));
+      const ours = await closedLoop(level, probe);
+      const b = summarize(bare.samples);
+      const o = summarize(ours.samples);
+      const line = (name: string, run: typeof bare, s: ReturnType<typeof summarize>, ratios: string) =>
+        `${String(level).padStart(9)} | ${name.padEnd(11)} | ${String(s.n).padStart(5)} | ${String(run.errors).padStart(6)} | ${s.p50.toFixed(2).padStart(6)}ms | ${s.p99.toFixed(2).padStart(6)}ms | ${(run.cpuMs / Math.max(1, s.n + run.errors)).toFixed(3)}ms | ${ratios}`;
+      rows.push(line('node:http', bare, b, '     1.00 |      1.00'));
+      rows.push(line('prober', ours, o, `${(o.p50 / b.p50).toFixed(2).padStart(9)} | ${(o.p99 / b.p99).toFixed(2).padStart(9)}`));
+      console.log(rows.at(-2));
+      console.log(rows.at(-1));
+    }
+
+    // Stored results per second: no server delay, 100 in flight, every result in its own transaction.
+    const fast = targets.slice(0, 100).map((t) => ({ ...t, provider: { ...t.provider, base_url: `http://127.0.0.1:${port}/fast/v1` } }));
+    const before = (db.sqlite.prepare('SELECT count(*) AS n FROM probe_results').get() as { n: number }).n;
+    const t0 = performance.now();
+    const storing = await closedLoop(100, async (worker) => {
+      const result = await runProbe(fast[worker]!, { clock: systemClock });
+      await pipeline.record(fast[worker]!, result);
+      return DELAY_MS;
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    const stored = (db.sqlite.prepare('SELECT count(*) AS n FROM probe_results').get() as { n: number }).n - before;
+    console.log(`\nstored results per second (no server delay, 100 in flight, end to end): ${(stored / seconds).toFixed(0)} (CPU ${(storing.cpuMs / stored).toFixed(3)} ms per probe)`);
+
+    await scheduler.stop();
+    const sample = await runProbe(targets[0]!, { clock: systemClock });
+    const recordOnly = performance.now();
+    const N = 5000;
+    for (let i = 0; i < N; i += 1) await pipeline.record(targets[i % 100]!, sample);
+    console.log(`pipeline.record alone (one transaction per result): ${(N / ((performance.now() - recordOnly) / 1000)).toFixed(0)} results/s`);
+
+    // The same probes through the whole app, with every stage the pipeline has today.
+    const app = await createApp(
+      validateConfig({ server: { port: 0 }, storage: { path: dir.file('app.db') }, defaults: { concurrency: 1000 }, providers: [{ ...config.providers[0]!, models: config.providers[0]!.models.slice(0, 100) }] }),
+      { timers: idleTimers, logger: quiet },
+    );
+    await app.start();
+    const keys = app.targets().map((t) => t.key);
+    const full = await closedLoop(100, async (worker) => {
+      const stored = await app.probeNow(keys[worker]!);
+      return stored.ok ? stored.latencyMs : null;
+    });
+    const f = summarize(full.samples);
+    console.log(`whole app, 100 in flight: bias p50 ${f.p50.toFixed(2)} ms, p99 ${f.p99.toFixed(2)} ms, CPU ${(full.cpuMs / Math.max(1, f.n)).toFixed(3)} ms per probe (all stages included)`);
+    await app.stop();
+  } finally {
+    child.kill();
+    await db.close();
+    dir.remove();
+  }
+}
+
+await main();

@@ -90,6 +90,21 @@ describe('requests carry what each family expects', () => {
     assert.equal('temperature' in body, false);
   });
 
+  test('azure: api-key header, deployment URL with its api-version kept', async () => {
+    // The Azure host name resolves to our fake, so the adapter sees a real Azure-style URL.
+    const port = new URL(fake.url).port;
+    const toLoopback: LookupFunction = (_host, options, callback) =>
+      (options as { all?: boolean }).all ? (callback as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [{ address: '127.0.0.1', family: 4 }]) : (callback as (e: null, a: string, f: number) => void)(null, '127.0.0.1', 4);
+    fake.enqueue(openaiStream());
+    const azure = target('openai', { base_url: `http://myres.openai.azure.com:${port}/openai/deployments/gpt-4o?api-version=2024-10-21` });
+    const result = await runProbe(azure, { clock: systemClock, lookup: toLoopback });
+    assert.equal(result.ok, true, result.errorMessage ?? '');
+    const req = fake.requests.at(-1)!;
+    assert.equal(req.path, '/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21');
+    assert.equal(req.headers['api-key'], 'sk-test-key-123456');
+    assert.equal(req.headers.authorization, undefined);
+  });
+
   test('anthropic: x-api-key, anthropic-version, max_tokens 1', async () => {
     const req = await sent('anthropic', anthropicStream());
     assert.equal(req.path, '/v1/messages');

@@ -152,7 +152,10 @@ export function runProbe(target: ResolvedTarget, deps: ProbeDeps, signal?: Abort
           if (body.firstTokenAt !== null) disarm(firstTokenTimer);
           if (body.failure) fail(body.failure);
         });
-        res.on('end', () => settle(body.finish(), clock.monotonic()));
+        res.on('end', () => {
+          const endAt = clock.monotonic();
+          settle(body.finish(), endAt);
+        });
         return;
       }
       // An error answer is still an answer: only the total deadline applies to reading it.
@@ -161,7 +164,10 @@ export function runProbe(target: ResolvedTarget, deps: ProbeDeps, signal?: Abort
       res.on('data', (chunk: string) => {
         if (text.length < ERROR_BODY_KEPT) text += chunk.slice(0, ERROR_BODY_KEPT - text.length);
       });
-      res.on('end', () => settle({ failure: classifyHttpFailure(status ?? 0, text), outputTokens: null, responseId: null }, clock.monotonic()));
+      res.on('end', () => {
+        const endAt = clock.monotonic();
+        settle({ failure: classifyHttpFailure(status ?? 0, text), outputTokens: null, responseId: null }, endAt);
+      });
     });
 
     req.on('error', (error) => {

@@ -65,7 +65,9 @@ test('the api key never reaches stored rows, logs or error messages, even when t
   const rows = t.app.db.sqlite.prepare('SELECT * FROM probe_results').all();
   assert.ok(rows.length >= 4);
   assert.doesNotMatch(JSON.stringify(rows), /SECRET/);
-  assert.ok(t.logs.length > 0);
+  const failures = t.logs.filter((line) => line.includes('probe_failed') && line.includes('target=fake/m1'));
+  assert.ok(failures.length >= 4, 'each failure is logged with its message');
+  assert.ok(failures.some((line) => line.includes('[redacted]')), 'the echoed key was masked, not dropped');
   assert.doesNotMatch(t.logs.join('\n'), /SECRET/);
 });
 

@@ -106,10 +106,12 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       // arrived get their timestamps before this result's transaction takes the CPU.
       await new Promise<void>((resolve) => setImmediate(resolve));
       const stored = await pipeline.record(target, result);
-      log.debug('probe_done', { target: target.key, ok: result.ok, class: result.errorClass ?? undefined, latency_ms: result.latencyMs });
+      // A failure gets one line an operator can grep; a success only shows at debug level.
+      if (result.ok) log.debug('probe_ok', { target: target.key, latency_ms: result.latencyMs, ttft_ms: result.ttftMs });
+      else log.info('probe_failed', { target: target.key, class: result.errorClass, status: result.httpStatus ?? undefined, message: result.errorMessage ?? undefined });
       return stored;
     } catch (error) {
-      log.error('probe_failed', { target: target.key, error });
+      log.error('probe_error', { target: target.key, error });
       if (rethrow) throw error;
       return undefined;
     } finally {

@@ -4,6 +4,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** Returns the path of better_sqlite3.node built against `node` (from ensureNode), compiling it once per version pair. */
 export function ensureSqliteAddon(root, cacheDir, node, log) {
@@ -14,7 +15,7 @@ export function ensureSqliteAddon(root, cacheDir, node, log) {
   if (existsSync(file)) return file;
 
   const gyp = findNodeGyp();
-  log(`compiling better-sqlite3 ${version} (SQLite included) for Node ${node.version}, once: 1-3 minutes`);
+  log(`compiling better-sqlite3 ${version} (SQLite included) for Node ${node.version}, once: a few minutes (longer on a busy machine)`);
   mkdirSync(cacheDir, { recursive: true });
   const work = mkdtempSync(join(cacheDir, 'addon-tmp-'));
   const logFile = join(cacheDir, `${key}.log`);
@@ -32,14 +33,26 @@ export function ensureSqliteAddon(root, cacheDir, node, log) {
       throw new Error(`node-gyp failed (exit ${result.status ?? result.signal}); the last lines of ${logFile}:\n${output.split('\n').slice(-30).join('\n')}`);
     }
     const built = join(work, 'build', 'Release', 'better_sqlite3.node');
-    // Loaded once by the target Node before it is cached: a wrong ABI fails here, not in a user's shell.
-    execFileSync(node.bin, ['-e', 'process.dlopen({ exports: {} }, process.argv[1])', built], { stdio: 'inherit' });
+    // Exercised by the target Node before it is cached: a wrong ABI or an addon that aborts under
+    // garbage collection fails the build here, not in a user's long-running server.
+    checkUnderGc(node, built, source);
     // Same file system, so the rename is atomic: a concurrent build sees no file or a whole one.
     renameSync(built, file);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
   return file;
+}
+
+function checkUnderGc(node, addon, betterSqlite3) {
+  const script = fileURLToPath(new URL('addon-gc-check.cjs', import.meta.url));
+  const result = spawnSync(node.bin, ['--max-semi-space-size=1', script, addon, betterSqlite3], { encoding: 'utf8', timeout: 120_000 });
+  if (result.stdout.trim() !== 'ok') {
+    throw new Error(
+      `better-sqlite3 compiled against Node ${node.version}'s headers fails under garbage collection ` +
+        `(exit ${result.status ?? result.signal}); see scripts/build/addon-gc-check.cjs:\n${result.stderr.split('\n').slice(0, 6).join('\n')}`,
+    );
+  }
 }
 
 /**

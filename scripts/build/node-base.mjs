@@ -6,8 +6,14 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Node 24 is the active LTS; 20 (the dev runtime) is past its end of life. */
-export const NODE_VERSION = '24.21.0';
+/**
+ * Node 24 is the active LTS (20, the dev runtime, is past its end of life). Held at 24.18.1:
+ * from 24.19.0 the headers make node::ObjectWrap register cleanup hooks, and better-sqlite3
+ * built against them aborts the process when V8 collects a statement outside a JS context
+ * (nodejs/node#65446; 24.21.0 measured here: abort within a second under
+ * scripts/build/addon-gc-check.cjs). Bump when that is fixed: the check gates every new addon.
+ */
+export const NODE_VERSION = '24.18.1';
 
 export function nodePackageName() {
   if (process.platform !== 'linux' || !['x64', 'arm64'].includes(process.arch)) {

@@ -8,7 +8,7 @@
 // OpenAPI document, or from the source app answering the same request; until then they are
 // reported as skipped with the reason, never passed.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startTestApp } from './helpers/app.ts';
@@ -92,10 +92,38 @@ test('a key created with `cappulse keys create` reads a metrics route', async (t
   const providers = (await (await fetch(`${server.url}/v1/providers`, { headers: auth })).json()) as { data: { slug: string }[] };
   const slug = providers.data[0]?.slug;
   if (!slug) return t.skip('no provider to ask about: serve --demo is not in this build');
-  const res = await fetch(`${server.url}/v1/providers/${slug}/metrics?window=1h`, { headers: auth });
-  assert.equal(res.status, 200);
-  const body = (await res.json()) as Record<string, unknown>;
-  assert.ok('availability' in body || 'data' in body, `unexpected metrics body: ${JSON.stringify(body).slice(0, 300)}`);
+  // The demo provider is probed every few seconds: wait (generously) for the first probe, which
+  // shows the scheduler, the probe client and the store all working inside the executable.
+  const url = `${server.url}/v1/providers/${slug}/metrics?window=1h`;
+  let metrics: { window?: string; probes?: number; availability?: unknown } = {};
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) {
+    const res = await fetch(url, { headers: auth });
+    assert.equal(res.status, 200);
+    metrics = ((await res.json()) as { metrics: typeof metrics }).metrics;
+    if ((metrics.probes ?? 0) > 0) break;
+  }
+  assert.equal(metrics.window, '1h');
+  assert.ok((metrics.probes ?? 0) > 0, `no probe recorded for ${slug}: ${JSON.stringify(metrics).slice(0, 300)}`);
+  assert.ok('availability' in metrics, `no availability in ${JSON.stringify(metrics).slice(0, 300)}`);
+});
+
+test('probe sends one probe from the executable (to its own /healthz)', async (t) => {
+  if (!server) return t.skip('server did not start');
+  if (!commands.includes('probe')) return t.skip('no probe command in this build');
+  writeFileSync(join(dir, 'probe.yaml'), `providers:\n  - slug: self\n    kind: http\n    base_url: ${server.url}/healthz\n`);
+  const [result] = JSON.parse(await cli('probe', 'self', '--config', 'probe.yaml', '--json')) as { ok: boolean; http_status: number }[];
+  assert.equal(result?.ok, true);
+  assert.equal(result.http_status, 200);
+});
+
+test('commands that open the database work beside the running server', async (t) => {
+  const live = [
+    ['keys', 'list'],
+    ['webhooks', 'list'],
+    ['rollups', 'rebuild'],
+  ].filter(([command]) => commands.includes(command!));
+  if (live.length === 0) return t.skip('none of keys, webhooks, rollups in this build');
+  for (const args of live) await cli(...args!);
 });
 
 test('the dashboard serves a page and its embedded assets', async (t) => {

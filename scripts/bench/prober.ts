@@ -15,6 +15,7 @@
  */
 import { spawn } from 'node:child_process';
 import http from 'node:http';
+import { cpus, loadavg } from 'node:os';
 import { validateConfig } from '../../src/config/load.ts';
 import { resolveTargets } from '../../src/config/targets.ts';
 import { openDatabase } from '../../src/db/connect.ts';
@@ -30,7 +31,9 @@ import { syncCatalog, type CatalogTarget } from '../../src/store/catalog.ts';
 import { tempDir } from '../../test/helpers/temp.ts';
 
 const DELAY_MS = Number(process.env.DELAY_MS ?? 500);
-const RUN_MS = Number(process.env.RUN_MS ?? 4000);
+const RUN_MS = Number(process.env.RUN_MS ?? 2000);
+/** Runs per client per level, alternating with the other client, so both see the same machine load. */
+const SLICES = Number(process.env.SLICES ?? 3);
 const LEVELS = [10, 100, 500];
 
 const SERVER = `
@@ -132,12 +135,18 @@ async function main() {
     await closedLoop(10, () => bareRequest(port));
     await closedLoop(10, probe);
 
-    console.log(`fake server delay ${DELAY_MS} ms, ${RUN_MS} ms per run, fresh connection per request; other work was running on this 2-core machine\n`);
+    console.log(`fake server delay ${DELAY_MS} ms, ${SLICES} alternating runs of ${RUN_MS} ms per client and level, fresh connection per request`);
+    console.log(`load average at start: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores (other engineers' work was running)\n`);
     console.log('in flight | client      |     n | errors | bias p50 | bias p99 | CPU/req  | p50 ratio | p99 ratio');
     const rows: string[] = [];
+    const merge = (a: Awaited<ReturnType<typeof closedLoop>>, b: Awaited<ReturnType<typeof closedLoop>>) => ({ samples: [...a.samples, ...b.samples], errors: a.errors + b.errors, cpuMs: a.cpuMs + b.cpuMs });
     for (const level of LEVELS) {
-      const bare = await closedLoop(level, () => bareRequest(port));
-      const ours = await closedLoop(level, probe);
+      let bare = { samples: [] as Sample[], errors: 0, cpuMs: 0 };
+      let ours = { samples: [] as Sample[], errors: 0, cpuMs: 0 };
+      for (let slice = 0; slice < SLICES; slice += 1) {
+        bare = merge(bare, await closedLoop(level, () => bareRequest(port)));
+        ours = merge(ours, await closedLoop(level, probe));
+      }
       const b = summarize(bare.samples);
       const o = summarize(ours.samples);
       const line = (name: string, run: typeof bare, s: ReturnType<typeof summarize>, ratios: string) =>

@@ -4,15 +4,18 @@ import { createManualClock } from '../src/lib/clock.ts';
 import { addIncidentUpdate, saveIncident } from '../src/store/incidents.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { createTestKeys, type TestKeys } from './helpers/keys.ts';
+import { loadOpenApi, type OpenApiChecker } from './helpers/openapi.ts';
 
 const T0 = Date.UTC(2026, 10, 20);
 const H = 3_600_000;
 let t: TestApp;
 let keys: TestKeys;
+let api: OpenApiChecker;
 
+/** Every answer is also checked against the OpenAPI document the server serves. */
 const get = async (path: string) => {
-  const res = await fetch(`${t.url}${path}`, { headers: keys.auth() });
-  return { status: res.status, body: (await res.json()) as any, requestId: res.headers.get('x-request-id') };
+  const res = await api.fetch(path, { headers: keys.auth() });
+  return { status: res.status, body: res.body, requestId: res.headers.get('x-request-id') };
 };
 
 before(async () => {
@@ -27,6 +30,7 @@ before(async () => {
     { clock: createManualClock(T0 + 100 * H) },
   );
   keys = await createTestKeys(t);
+  api = await loadOpenApi(t.url);
   const providerId = (slug: string) => t.app.targets().find((x) => x.providerSlug === slug)!.providerId;
   const cause = { rule: 'consecutive_failures', value: 3, threshold: 3, window: null, samples: 3, model: 'm1' };
   // Five incidents, one hour apart: #0 oldest … #4 newest; even ones resolved after 30 min.
@@ -101,4 +105,6 @@ test('errors: unknown id 404, bad filters 400, each with a request id; a key is 
     assert.equal(res.body.error, 'invalid_request', query);
   }
   assert.equal((await fetch(`${t.url}/v1/incidents`)).status, 401);
+  assert.deepEqual([...(api.checked.get('listIncidents') ?? [])].sort(), [200, 400]);
+  assert.deepEqual([...(api.checked.get('getIncident') ?? [])].sort(), [200, 404]);
 });

@@ -5,10 +5,10 @@ import { hashApiKey, hashesEqual, isWellFormedApiKey } from '../lib/api-key.ts';
 import type { Clock } from '../lib/clock.ts';
 import { AppError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import { findApiKeyByHash, toKeyRecord, type ApiKeyRecord, type Scope } from '../store/keys.ts';
+import { createKeyLookup, toKeyRecord, type ApiKeyRecord, type ApiKeyRow, type KeyLookup, type Scope } from '../store/keys.ts';
 import { createRateLimiter, monthPeriod, type GcraDecision } from './rate-limit.ts';
 import { rateLimitHeaders, retryAfterSeconds, type QuotaState } from './rate-limit-headers.ts';
-import type { RouteGuard } from './route.ts';
+import type { ApiRoute, RouteGuard } from './route.ts';
 import { createUsageMeter, type UsageMeter } from './usage-meter.ts';
 
 /** What the guard learned about the caller, for handlers such as `GET /v1/usage`. */
@@ -21,6 +21,8 @@ export interface CallerAccess {
 export interface ApiAccess {
   guard: RouteGuard;
   meter: UsageMeter;
+  /** Call after changing a key through this process's own connection (revoke). */
+  forgetKeys(): void;
   start(): void;
   /** Writes pending usage; call before the database closes. */
   stop(): Promise<void>;
@@ -67,33 +69,65 @@ export function createApiAccess(deps: ApiAccessDeps): ApiAccess {
   const meter = createUsageMeter({ db: deps.db, logger: deps.logger });
   let pruneTimer: NodeJS.Timeout | undefined;
 
-  const authenticate = async (event: H3Event): Promise<ApiKeyRecord> => {
+  let lookup: KeyLookup | undefined;
+  // Key rows by hash, so most requests need no database read. Dropped as a whole when another
+  // connection commits (data_version moves: a CLI revoke takes effect on the next request) and
+  // when this process revokes a key (forgetKeys). Expiry is checked on every request regardless.
+  // Only hashes of existing keys are kept, so it is never larger than the api_keys table.
+  const cache = new Map<string, { row: ApiKeyRow; record: ApiKeyRecord }>();
+  let cachedVersion = -1;
+
+  const authenticate = (event: H3Event): ApiKeyRecord => {
     const hash = hashApiKey(bearerToken(event));
-    const row = await findApiKeyByHash(deps.db.kysely, hash);
-    if (!row || !hashesEqual(row.hash, hash)) throw unauthorized('unknown API key');
+    // Prepared on first use: the tables exist only once the app has migrated the database.
+    lookup ??= createKeyLookup(deps.db);
+    const version = lookup.version();
+    if (version !== cachedVersion) {
+      cache.clear();
+      cachedVersion = version;
+    }
+    let entry = cache.get(hash);
+    if (!entry) {
+      const found = lookup.find(hash);
+      if (found) cache.set(hash, (entry = { row: found, record: toKeyRecord(found) }));
+    }
+    if (!entry || !hashesEqual(entry.row.hash, hash)) throw unauthorized('unknown API key');
+    const row = entry.row;
     if (row.revoked_at !== null) throw unauthorized('this API key has been revoked');
     if (row.expires_at !== null && row.expires_at <= deps.clock.now()) {
       throw unauthorized(`this API key expired at ${new Date(row.expires_at).toISOString()}`);
     }
-    return toKeyRecord(row);
+    return entry.record;
   };
 
-  const guard: RouteGuard = async (event, route) => {
+  // Synchronous except the first request of a key in a month (its persisted count is loaded once):
+  // a guard that never awaits costs the request no extra promise turns, and check-then-count
+  // below cannot interleave with another request.
+  const guard: RouteGuard = (event, route) => {
     if (route.auth === 'none') return;
-    const key = await authenticate(event);
-    const api = deps.config().api;
+    const key = authenticate(event);
     const period = monthPeriod(deps.clock.now());
-    await meter.load(key.id, period.start);
+    if (meter.peek(key.id, period.start) === undefined) return meter.load(key.id, period.start).then(() => admit(event, route, key, period));
+    admit(event, route, key, period);
+  };
 
-    // From here to the end nothing awaits, so check-then-count cannot interleave with another request.
+  const admit = (event: H3Event, route: ApiRoute, key: ApiKeyRecord, period: { start: number; end: number }): void => {
+    const api = deps.config().api;
     const now = deps.clock.now();
     const quotaLimit = key.monthlyQuota ?? api.monthly_quota;
     const used = meter.peek(key.id, period.start) ?? 0;
     const rate = limiter.take(key.id, now, key.rateLimit ?? api.rate_limit_per_minute);
     const quota: QuotaState = { limit: quotaLimit, used, periodStart: period.start, periodEnd: period.end };
     const quotaRefused = rate.allowed && used >= quotaLimit;
+    const needed: Scope = route.auth === 'admin' || WRITE_METHODS.has(event.req.method) ? 'admin' : 'read';
+    const forbidden = rate.allowed && !quotaRefused && !hasScope(key, needed);
+    if (rate.allowed && !quotaRefused && !forbidden) {
+      meter.count(key.id, period.start, now);
+      quota.used = used + 1;
+    }
+    // Set once, after the decision, so the headers already count this request when it is accepted.
     const headers = rateLimitHeaders(rate, quota, now, quotaRefused);
-    for (const [name, value] of Object.entries(headers)) event.res.headers.set(name, value);
+    for (const name in headers) event.res.headers.set(name, headers[name]!);
 
     if (!rate.allowed) {
       throw new AppError('rate_limit_exceeded', `rate limit of ${rate.limit} requests per minute exceeded; retry in ${retryAfterSeconds(rate.retryAfterMs)} s`, {
@@ -105,18 +139,14 @@ export function createApiAccess(deps: ApiAccessDeps): ApiAccess {
         details: { headers: { 'retry-after': retryAfterSeconds(period.end - now) } },
       });
     }
-    const needed: Scope = route.auth === 'admin' || WRITE_METHODS.has(event.req.method) ? 'admin' : 'read';
-    if (!hasScope(key, needed)) throw new AppError('forbidden', `this API key lacks the "${needed}" scope needed for ${event.req.method} ${route.path}`);
-
-    meter.count(key.id, period.start, now);
-    quota.used = used + 1;
-    event.res.headers.set('ratelimit', rateLimitHeaders(rate, quota, now).ratelimit!);
+    if (forbidden) throw new AppError('forbidden', `this API key lacks the "${needed}" scope needed for ${event.req.method} ${route.path}`);
     (event.context as Record<string, unknown>)[CALLER] = { key, rate, quota } satisfies CallerAccess;
   };
 
   return {
     guard,
     meter,
+    forgetKeys: () => cache.clear(),
     start() {
       meter.start();
       pruneTimer ??= setInterval(() => limiter.prune(deps.clock.now()), 60_000).unref();

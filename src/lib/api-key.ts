@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { randomBase62 } from './ids.ts';
 
@@ -56,7 +56,8 @@ export function isWellFormedApiKey(text: string): boolean {
  * to brute-force, and a fast hash keeps authentication cheap on every request.
  */
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  // The one-shot form: about half the cost of createHash().update().digest() on this hot path.
+  return hash('sha256', key, 'hex');
 }
 
 /**

@@ -134,6 +134,7 @@ export const keyRoutes: ApiRoute[] = [
     example: { ...EXAMPLE_KEY, revoked_at: '2026-11-26T16:00:00.000Z' },
     async handler({ params, deps }) {
       const key = await revokeApiKey(deps.db.kysely, params.id, deps.clock.now());
+      deps.access?.forgetKeys();
       deps.logger.child('keys').info('key_revoked', { id: key.id, via: 'api' });
       return keyView(key);
     },

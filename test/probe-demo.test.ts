@@ -85,6 +85,7 @@ test('cappulse probe prints timings, class, status and the rate-limit snapshot; 
     assert.equal(json?.error_class, 'rate_limited');
     assert.equal(json?.http_status, 429);
     assert.equal((json?.rate_limit as Record<string, unknown>).retry_after_ms, 35_000);
+    assert.match(String((json?.rate_limit as Record<string, unknown>).requests_reset_at), /^\d{4}-\d\d-\d\dT/);
 
     out.length = 0;
     assert.equal(await runCli(['probe', 'demo/nope', '--config', file], io), 2);

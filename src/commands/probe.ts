@@ -39,6 +39,8 @@ function pickTargets(all: ResolvedTarget[], selector: string): ResolvedTarget[] 
   throw new UsageError(`no target "${selector}" in the config${known.length > 0 ? ` (known: ${known.join(', ')})` : ' (it has no providers)'}`);
 }
 
+const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
 function toJson(result: ProbeResult) {
   return {
     ok: result.ok,
@@ -50,7 +52,11 @@ function toJson(result: ProbeResult) {
     output_tokens: result.outputTokens,
     request_id: result.requestId,
     error_message: result.errorMessage,
-    rate_limit: result.rateLimit,
+    rate_limit: result.rateLimit && {
+      ...result.rateLimit,
+      requests_reset_at: isoOrNull(result.rateLimit.requests_reset_at),
+      tokens_reset_at: isoOrNull(result.rateLimit.tokens_reset_at),
+    },
     started_at: new Date(result.startedAt).toISOString(),
   };
 }

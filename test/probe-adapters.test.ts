@@ -22,7 +22,8 @@ import {
 import { probeTarget } from './helpers/probe-target.ts';
 
 type Kind = 'openai' | 'anthropic' | 'gemini' | 'http';
-const QUICK = { connect: '2s', first_token: '300ms', total: '600ms' };
+// Generous, so a loaded machine never turns a scripted answer into a timeout; the timeout cases set their own.
+const TIMEOUTS = { connect: '5s', first_token: '10s', total: '20s' };
 
 let fake: FakeProvider;
 before(async () => {
@@ -31,7 +32,7 @@ before(async () => {
 after(() => fake.close());
 
 function target(kind: Kind, extra: Record<string, unknown> = {}) {
-  return probeTarget({ kind, base_url: `${fake.url}/v1`, api_key: 'sk-test-key-123456', timeouts: QUICK, ...extra } as Parameters<typeof probeTarget>[0]);
+  return probeTarget({ kind, base_url: `${fake.url}/v1`, api_key: 'sk-test-key-123456', timeouts: TIMEOUTS, ...extra } as Parameters<typeof probeTarget>[0]);
 }
 
 describe('a normal stream is timed honestly', () => {
@@ -44,7 +45,7 @@ describe('a normal stream is timed honestly', () => {
     test(kind, async () => {
       const delay = 120;
       fake.enqueue(stream(delay));
-      const result = await runProbe(target(kind, { timeouts: { first_token: '5s', total: '10s' } }), { clock: systemClock });
+      const result = await runProbe(target(kind), { clock: systemClock });
       assert.equal(result.ok, true, result.errorMessage ?? '');
       assert.equal(result.errorClass, null);
       assert.equal(result.httpStatus, 200);
@@ -178,8 +179,8 @@ const CASES: Case[] = [
   { name: 'connect refused', kind: 'openai', extra: async () => ({ base_url: `${await refusedPort()}/v1` }), expect: 'network', message: /refused/ },
   { name: 'unresolvable host', kind: 'openai', extra: { base_url: 'http://no-such-host.invalid/v1' }, lookup: failingLookup, expect: 'network', message: /host not found/ },
   { name: 'connect timeout', kind: 'openai', extra: { base_url: 'http://slow-dns.invalid/v1', timeouts: { connect: '100ms' } }, lookup: hangingLookup, expect: 'timeout', message: /connect/ },
-  { name: 'first-token timeout (keep-alives only)', kind: 'openai', step: { chunks: [': keep-alive\n\n', piece(': keep-alive\n\n', 50)], hang: true }, expect: 'timeout', message: /first-token/ },
-  { name: 'total timeout (token came, end never did)', kind: 'openai', step: { chunks: openai.chunks!.slice(0, 3), hang: true }, expect: 'timeout', message: /total/ },
+  { name: 'first-token timeout (keep-alives only)', kind: 'openai', extra: { timeouts: { first_token: '300ms', total: '20s' } }, step: { chunks: [': keep-alive\n\n', piece(': keep-alive\n\n', 50)], hang: true }, expect: 'timeout', message: /first-token/ },
+  { name: 'total timeout (token came, end never did)', kind: 'openai', extra: { timeouts: { first_token: '10s', total: '600ms' } }, step: { chunks: openai.chunks!.slice(0, 3), hang: true }, expect: 'timeout', message: /total/ },
   { name: 'http: unexpected status', kind: 'http', extra: { base_url: `/health` }, step: { status: 503, chunks: ['down'] }, expect: 'server_error' },
   { name: 'http: body without the expected text', kind: 'http', extra: { base_url: `/health`, http: { expect_body: 'healthy' } }, step: { status: 200, chunks: ['degraded'] }, expect: 'bad_response' },
 ];

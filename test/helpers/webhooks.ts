@@ -3,11 +3,13 @@ import { createManualClock } from '../../src/lib/clock.ts';
 import { enqueueEvent, type NewEvent } from '../../src/store/events.ts';
 import { startTestApp, type TestApp } from './app.ts';
 import { createTestKeys } from './keys.ts';
+import { loadOpenApi } from './openapi.ts';
 
 /**
  * The real app with a manual clock (starting at the real time, so Standard Webhooks' timestamp
  * check can be satisfied), jitter pinned to its middle (random = 0.5 → the scheduled delay
- * exactly), loopback receivers allowed, and an admin key for the routes.
+ * exactly), loopback receivers allowed, and an admin key for the routes. Every API answer is
+ * checked against the served OpenAPI document by an external validator.
  */
 export type WebhooksConfig = NonNullable<ConfigInput['webhooks']>;
 
@@ -27,10 +29,11 @@ export interface WebhookTestApp {
 export async function startWebhookApp(webhooks: WebhooksConfig = {}): Promise<WebhookTestApp> {
   const clock = createManualClock(Date.now());
   const t = await startTestApp(
-    { webhooks: { allow_private: true, retry_schedule: ['0s', '5s', '5m', '30m'], timeout: '300ms', ...webhooks } },
+    { webhooks: { allow_private: true, retry_schedule: ['0s', '5s', '5m', '30m'], timeout: '2s', ...webhooks } },
     { clock, random: () => 0.5 },
   );
   const keys = await createTestKeys(t);
+  const openApi = await loadOpenApi(t.url);
   const settle = async () => {
     t.app.deliverer.wake();
     await t.app.deliverer.idle();
@@ -39,8 +42,8 @@ export async function startWebhookApp(webhooks: WebhooksConfig = {}): Promise<We
     t,
     clock,
     async api(method, path, body) {
-      const res = await fetch(`${t.url}${path}`, { method, headers: keys.auth('admin'), ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-      return { status: res.status, body: (await res.json()) as any };
+      const res = await openApi.fetch(path, { method, headers: keys.auth('admin'), ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      return { status: res.status, body: res.body };
     },
     settle,
     async advance(ms) {

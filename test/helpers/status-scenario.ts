@@ -22,8 +22,11 @@ export interface Scenario {
   fake: FakeProvider;
   keys: TestKeys;
   clock: ReturnType<typeof createManualClock>;
-  /** Advances the clock (one interval unless told), then probes `model` with the fake answering `step`. */
-  probe(model: string, step: ScriptStep, advanceMs?: number): Promise<void>;
+  /**
+   * Advances the clock (one interval unless told), then probes `model` with the fake answering
+   * `step`, `slowByMs` later on the probe's stopwatch.
+   */
+  probe(model: string, step: ScriptStep, advanceMs?: number, slowByMs?: number): Promise<void>;
   /** Outbox event types written so far, in order. */
   eventTypes(): Promise<string[]>;
   events(): Promise<EventEnvelope[]>;
@@ -34,8 +37,11 @@ export interface Scenario {
 export async function startScenario(options: { models?: string[]; thresholds?: Record<string, unknown>; extra?: Partial<ConfigInput> } = {}): Promise<Scenario> {
   const fake = await startFakeProvider(ok());
   const wall = createManualClock(Date.UTC(2026, 10, 26, 12));
-  // Wall time is scripted; durations are measured for real so the latency rules see real numbers.
-  const clock = Object.assign(wall, { monotonic: () => performance.now() });
+  // Wall time is scripted. Durations are measured for real, plus a scripted skew: a "slow" answer
+  // moves the probe's stopwatch forward when the request arrives, so it is slow by exactly that
+  // much without the test waiting, and a loaded machine cannot make a fast answer look slow.
+  let skew = 0;
+  const clock = Object.assign(wall, { monotonic: () => performance.now() + skew });
   const models = options.models ?? ['m1'];
   const t = await startTestApp(
     {
@@ -53,9 +59,12 @@ export async function startScenario(options: { models?: string[]; thresholds?: R
     fake,
     keys,
     clock,
-    async probe(model, step, advanceMs = INTERVAL_MS) {
+    async probe(model, step, advanceMs = INTERVAL_MS, slowByMs = 0) {
       wall.advance(advanceMs);
-      fake.enqueue(step);
+      fake.setDefault(() => {
+        skew += slowByMs;
+        return step;
+      });
       await t.app.probeNow(`acme/${model}`);
     },
     events: () => listEvents(t.app.db.kysely),

@@ -148,8 +148,8 @@ test("one incident's updates go out in order, even when an earlier one is retrie
 test('concurrency caps hold overall and per endpoint', async () => {
   const w = await startWebhookApp({ concurrency: 3, endpoint_concurrency: 2 });
   try {
-    receiver.hold('/capA', 100);
-    receiver.hold('/capB', 100);
+    receiver.hold('/capA', 300);
+    receiver.hold('/capB', 300);
     await w.api('POST', '/v1/webhooks/endpoints', { url: receiver.url('/capA') });
     await w.api('POST', '/v1/webhooks/endpoints', { url: receiver.url('/capB') });
     for (let i = 0; i < 8; i++) await w.emit({ type: 'provider.degraded', data: { i } });

@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import { openDatabase, type Db } from '../src/db/connect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { claimDue, fanOutEvent, finishAttempts } from '../src/store/deliveries.ts';
+import { pruneDeliveredBefore } from '../src/store/delivery-history.ts';
 import { enqueueEvent } from '../src/store/events.ts';
 import { insertEndpoint, syncConfigEndpoints } from '../src/store/webhooks.ts';
 import { tempDir } from './helpers/temp.ts';
@@ -99,4 +100,16 @@ test('attempts that end together are written in one call, each with its own outc
   assert.deepEqual(row(b.id), { status: 'pending', next_attempt_at: T0 + 46_000, last_http_status: 500 });
   const attempts = db.sqlite.prepare('select count(*) as n from delivery_attempts where delivery_id in (?, ?)').get(a.id, b.id) as { n: number };
   assert.equal(attempts.n, 3);
+});
+
+test('retention prunes delivered history only', async () => {
+  const count = (status: string) => (db.sqlite.prepare('select count(*) as n from deliveries where status = ?').get(status) as { n: number }).n;
+  const before = { delivered: count('delivered'), pending: count('pending') };
+  assert.ok(before.delivered > 0 && before.pending > 0);
+  assert.equal(await pruneDeliveredBefore(db.kysely, T0), 0, 'nothing delivered that long ago');
+  assert.equal(await pruneDeliveredBefore(db.kysely, T0 + 86_400_000), before.delivered);
+  assert.equal(count('delivered'), 0);
+  assert.equal(count('pending'), before.pending);
+  const orphans = db.sqlite.prepare('select count(*) as n from delivery_attempts where delivery_id not in (select id from deliveries)').get() as { n: number };
+  assert.equal(orphans.n, 0);
 });

@@ -163,3 +163,23 @@ test('concurrency caps hold overall and per endpoint', async () => {
     await w.stop();
   }
 });
+
+test('SSRF at send time: a config URL that is or resolves to loopback is refused when connecting', async () => {
+  const secret = 'whsec_' + Buffer.alloc(24, 5).toString('base64');
+  const named = receiver.url('/ssrf-named').replace('127.0.0.1', 'localhost');
+  const w = await startWebhookApp({ allow_private: false, endpoints: [{ url: named, secret }, { url: receiver.url('/ssrf-literal'), secret }] });
+  try {
+    await w.emit({ type: 'provider.degraded', data: {} });
+    await w.settle();
+    const endpoints = (await w.api('GET', '/v1/webhooks/endpoints')).body.data;
+    assert.equal(endpoints.length, 2);
+    for (const ep of endpoints) {
+      const [d] = (await w.api('GET', `/v1/webhooks/endpoints/${ep.id}/deliveries`)).body.data;
+      const detail = (await w.api('GET', `/v1/webhooks/deliveries/${d.id}`)).body;
+      assert.match(detail.attempt_history[0].error, /private, loopback or link-local.*allow_private/, ep.url);
+    }
+    assert.equal(receiver.on('/ssrf-named').length + receiver.on('/ssrf-literal').length, 0);
+  } finally {
+    await w.stop();
+  }
+});

@@ -109,6 +109,26 @@ test('the global concurrency cap holds', async () => {
   await h.scheduler.stop();
 });
 
+test('a raised concurrency cap takes effect at the next sync, for probes already waiting', async () => {
+  const gate = gatedProbe();
+  let cap = 1;
+  const clock = createManualClock(START);
+  const timers = createManualTimers(clock);
+  const pipeline: Pipeline = { record: async (target, result) => ({ ...result, id: 1, targetId: target.id }) as StoredResult };
+  const scheduler = createScheduler({ clock, timers, logger: createMemoryLogger(), pipeline, probe: gate.probe, concurrency: () => cap });
+  const targets = Array.from({ length: 4 }, (_, i) => fakeTarget(`p/m${i}`, EVERY_30S, i + 1));
+  scheduler.sync(targets);
+  await timers.advance(60_000);
+  assert.equal(gate.running(), 1);
+  cap = 3;
+  scheduler.sync(targets);
+  await timers.advance(1);
+  assert.equal(gate.running(), 3);
+  const stopping = scheduler.stop();
+  gate.releaseAll();
+  await stopping;
+});
+
 test('a slow target is skipped, not stacked; stop() waits for it and leaves nothing running', async () => {
   const gate = gatedProbe();
   const h = harness({ probe: gate.probe });

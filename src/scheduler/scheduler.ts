@@ -174,6 +174,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         Object.assign(fresh, { target, offsetMs, job: timers.cron(target.schedule, () => tick(target.key)) });
         entries.set(target.key, fresh);
       }
+      slots.refresh();
       log.info('schedules_synced', { targets: entries.size, added, removed, rescheduled });
     },
 

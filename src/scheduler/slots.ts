@@ -7,6 +7,8 @@ export interface Slots {
   /** Resolves true with a slot held, or false when closed. */
   acquire(): Promise<boolean>;
   release(): void;
+  /** Hands out slots a raised limit has freed (after a reload). */
+  refresh(): void;
   close(): void;
 }
 
@@ -33,6 +35,9 @@ export function createSlots(limit: () => number): Slots {
     },
     release() {
       active -= 1;
+      if (!closed) pump();
+    },
+    refresh() {
       if (!closed) pump();
     },
     close() {

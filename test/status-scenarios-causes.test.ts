@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { validateConfig } from '../src/config/load.ts';
 import { providerStatuses, targetStatuses } from '../src/store/status-read.ts';
 import { openaiError } from './helpers/provider-fixtures.ts';
 import { fail500, ok, rateLimited, startScenario, warmUp } from './helpers/status-scenario.ts';
@@ -108,6 +109,23 @@ test('maintenance window: probes go on and the status is marked, but no incident
     while (s.clock.now() < Date.parse('2026-11-26T12:45:00Z')) await s.probe('m1', fail500());
     assert.deepEqual(await s.eventTypes(), ['incident.created', 'provider.degraded']);
     assert.equal((await targetStatuses(db)).get(target.id)?.maintenance, false);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('a failing model removed from the config by a reload leaves the incident on the next probe of the provider', async () => {
+  const s = await startScenario({ models: ['m1', 'm2'] });
+  try {
+    await warmUp(s, ['m1', 'm2']);
+    for (let i = 0; i < 3; i++) await s.probe('m2', fail500());
+    assert.deepEqual(await s.eventTypes(), ['incident.created', 'provider.degraded']);
+    const config = s.t.app.config();
+    const next = validateConfig({ ...config, providers: config.providers.map((p) => ({ ...p, models: p.models.filter((m) => m.slug !== 'm2') })) }, 'reload', {});
+    await s.t.app.reload(next);
+    // m1 is healthy and stays so (no transition of its own), yet its provider is decided afresh.
+    await s.probe('m1', ok());
+    assert.deepEqual(await s.eventTypes(), ['incident.created', 'provider.degraded', 'incident.updated', 'provider.recovered']);
   } finally {
     await s.stop();
   }

@@ -61,6 +61,8 @@ function toSnapshot(record: IncidentRecord | undefined): IncidentSnapshot | null
 export function createStatusStage(deps: { config: () => Config; clock: Clock; logger: Logger; newEventId?: (now: number) => string }): PipelineStage {
   const log = deps.logger.child('status');
   const newEventId = deps.newEventId ?? createEventIds();
+  let decidedUnder: Config | null = null;
+  const decided = new Set<number>();
 
   return {
     name: 'status',
@@ -89,6 +91,19 @@ export function createStatusStage(deps: { config: () => Config; clock: Clock; lo
       if (step.transition) {
         log.info('target_status_changed', { target: target.key, from: step.transition.from, to: step.transition.to, rule: step.transition.cause.rule, value: step.transition.cause.value, maintenance });
       }
+
+      // The provider's decision is a function of its targets' statuses and windows. When this
+      // target's status and window flag stand still (the common case: almost every probe) and no
+      // window is configured for the provider, it cannot differ from the last one: skip it.
+      // A (re)loaded config can change the provider's set of targets, so the first evaluation of
+      // each provider under a config object always decides.
+      if (config !== decidedUnder) {
+        decidedUnder = config;
+        decided.clear();
+      }
+      const windowsApply = config.maintenance.some((w) => w.provider === target.providerSlug);
+      if (stored && !step.transition && stored.maintenance === maintenance && !windowsApply && decided.has(target.providerId)) return;
+      decided.add(target.providerId);
 
       const provider = { slug: target.providerSlug, name: target.providerName };
       const previous = (await findProviderStatus(trx, target.providerId)) ?? null;

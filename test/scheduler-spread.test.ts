@@ -188,5 +188,12 @@ test('runNow probes at once through the pipeline, and refuses unknown targets', 
   assert.equal(stored.ok, true);
   assert.equal(h.stored.length, 1);
   await assert.rejects(h.scheduler.runNow('p/nope'), /no target/);
+  // A tick waiting out its offset (time stops just after the tick) does not hold runNow up.
+  await h.timers.advance(30_000);
+  assert.equal(h.stored.length, 1, 'the tick is still waiting for its offset');
+  assert.equal((await h.scheduler.runNow('p/m')).ok, true);
+  assert.equal(h.stored.length, 2);
+  await h.timers.advance(60_000);
+  assert.equal(h.stored.length, 3, 'the next tick runs as usual');
   await h.scheduler.stop();
 });

@@ -182,6 +182,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       const entry = entries.get(key);
       if (!entry) throw new AppError('not_found', `no target "${key}" is scheduled`);
       if (stopped) throw new AppError('internal_error', 'the scheduler is stopped');
+      // A tick still waiting out its offset is replaced by this probe; one already probing is awaited.
+      entry.cancelWait?.();
       while (entry.busy) await entry.busy.catch(() => undefined);
       const stored = await start(entry, 0, true);
       if (!stored) throw new AppError('internal_error', `the probe of "${key}" was abandoned`);

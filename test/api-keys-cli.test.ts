@@ -4,6 +4,7 @@ import { createApp } from '../src/app.ts';
 import { validateConfig } from '../src/config/load.ts';
 import { createMemoryLogger } from '../src/lib/logger.ts';
 import { cli } from './helpers/cli.ts';
+import { loadOpenApi } from './helpers/openapi.ts';
 import { tempDir } from './helpers/temp.ts';
 
 test('cappulse keys create prints the key once; list never shows it; revoke stops it on a running server', async () => {
@@ -30,13 +31,14 @@ test('cappulse keys create prints the key once; list never shows it; revoke stop
     const app = await createApp(validateConfig({ server: { port: 0 }, storage: { path: db } }, 'test', {}), { logger: createMemoryLogger() });
     await app.start();
     try {
-      const ok = await fetch(`${app.url()}/v1/usage`, { headers: { authorization: `Bearer ${key}` } });
+      const api = await loadOpenApi(app.url());
+      const ok = await api.fetch('/v1/usage', { headers: { authorization: `Bearer ${key}` } });
       assert.equal(ok.status, 200);
       assert.equal(ok.headers.get('x-ratelimit-limit'), '30');
       const revoked = await cli('keys', 'revoke', id, '--db', db);
       assert.equal(revoked.code, 0, revoked.err);
       assert.match(revoked.out, /revoked key_/);
-      const refused = await fetch(`${app.url()}/v1/usage`, { headers: { authorization: `Bearer ${key}` } });
+      const refused = await api.fetch('/v1/usage', { headers: { authorization: `Bearer ${key}` } });
       assert.equal(refused.status, 401, 'a CLI revoke takes effect on the running server at once');
     } finally {
       await app.stop();

@@ -92,21 +92,22 @@ test('a used-up quota persists across a restart, and a new month starts fresh', 
   };
   try {
     let app = await boot();
+    let checked = await loadOpenApi(app.url());
     const { key } = await issueApiKey(app.db.kysely, { name: 'q', scopes: ['read'], monthlyQuota: 3 }, own.now());
-    for (let i = 0; i < 3; i++) assert.equal((await fetch(`${app.url()}/v1/usage`, { headers: bearer(key) })).status, 200);
+    for (let i = 0; i < 3; i++) assert.equal((await checked.fetch('/v1/usage', { headers: bearer(key) })).status, 200);
     await app.stop();
 
     app = await boot();
-    let res = await fetch(`${app.url()}/v1/usage`, { headers: bearer(key) });
+    checked = await loadOpenApi(app.url());
+    let res = await checked.fetch('/v1/usage', { headers: bearer(key) });
     assert.equal(res.status, 429, 'the quota was still used up after the restart');
-    assert.equal(((await res.json()) as { error: string }).error, 'quota_exceeded');
+    assert.equal(res.body.error, 'quota_exceeded');
 
     own.set(Date.parse('2026-12-01T00:00:00Z'));
-    res = await fetch(`${app.url()}/v1/usage`, { headers: bearer(key) });
+    res = await checked.fetch('/v1/usage', { headers: bearer(key) });
     assert.equal(res.status, 200);
-    const body = (await res.json()) as { quota: { used: number; period_start: string } };
-    assert.equal(body.quota.used, 1);
-    assert.equal(body.quota.period_start, '2026-12-01T00:00:00.000Z');
+    assert.equal(res.body.quota.used, 1);
+    assert.equal(res.body.quota.period_start, '2026-12-01T00:00:00.000Z');
     await app.stop();
   } finally {
     dir.remove();

@@ -179,6 +179,7 @@ test('SSRF at send time: a config URL that is or resolves to loopback is refused
       assert.match(detail.attempt_history[0].error, /private, loopback or link-local.*allow_private/, ep.url);
     }
     assert.equal(receiver.on('/ssrf-named').length + receiver.on('/ssrf-literal').length, 0);
+    assert.equal(w.t.logs.filter((line) => line.includes('endpoint_refused')).length, 2, 'both are named at start-up');
   } finally {
     await w.stop();
   }

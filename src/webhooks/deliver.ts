@@ -9,6 +9,7 @@ import { pruneDeliveredBefore } from '../store/delivery-history.ts';
 import { logSettled, sendAttempt, settleAttempts, type AttemptSettings, type Sent } from './attempt.ts';
 import { configEndpoints } from './config-endpoints.ts';
 import { createPoster, type Poster } from './post.ts';
+import { assertUrlAllowed } from './ssrf.ts';
 
 /**
  * The deliverer: claim due deliveries with a lease → POST → mark or back off. Woken right after a
@@ -221,9 +222,19 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
       });
   }
 
+  // Config endpoints are not checked when saved (there is no save): say at start-up which ones the
+  // SSRF guard will refuse, rather than only in their delivery history.
+  const warnRefused = async () => {
+    const { allow_private: allowPrivate, allow_hosts: allowHosts } = config().webhooks;
+    for (const endpoint of configEndpoints(config())) {
+      await assertUrlAllowed(endpoint.url, { allowPrivate, allowHosts }).catch((error: Error) => log.warn('endpoint_refused', { endpoint: endpoint.id, host: new URL(endpoint.url).host, reason: error.message }));
+    }
+  };
+
   return {
     start() {
       running = true;
+      void warnRefused();
       wake();
     },
     wake,

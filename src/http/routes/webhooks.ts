@@ -56,7 +56,8 @@ export const webhookEndpointRoutes: ApiRoute[] = [
       await checkUrl(deps, body.url);
       const secret = generateSecret();
       const row = await insertEndpoint(deps.db.kysely, { id: prefixedId('we'), url: body.url, events: body.events, description: body.description ?? null, secret }, deps.clock.now());
-      deps.logger.child('webhooks').info('endpoint_created', { endpoint: row.id, url: row.url });
+      // The host only: some receivers (Slack, for one) carry their secret in the URL path.
+      deps.logger.child('webhooks').info('endpoint_created', { endpoint: row.id, host: new URL(row.url).host });
       return { ...view(deps)(row), secret };
     },
   }),

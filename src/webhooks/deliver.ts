@@ -6,9 +6,10 @@ import { parseDuration } from '../lib/durations.ts';
 import type { Logger } from '../lib/logger.ts';
 import { claimDue, nextDueAt, type ClaimedDelivery } from '../store/deliveries.ts';
 import { pruneDeliveredBefore } from '../store/delivery-history.ts';
-import { logSettled, sendAttempt, settleAttempts, type AttemptSettings, type Sent } from './attempt.ts';
+import { sendAttempt, type AttemptSettings } from './attempt.ts';
 import { configEndpoints } from './config-endpoints.ts';
 import { createPoster, type Poster } from './post.ts';
+import { createSettler } from './settle.ts';
 import { assertUrlAllowed } from './ssrf.ts';
 
 /**
@@ -88,33 +89,7 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
     return out;
   };
 
-  // Attempts that end together are written in one transaction: at hundreds of deliveries a
-  // second, a transaction per attempt would cost more than the attempts' own rows.
-  let settling: Array<{ sent: Sent; done: () => void; failed: (error: unknown) => void }> = [];
-  let flushQueued = false;
-  const flush = async () => {
-    flushQueued = false;
-    const batch = settling;
-    settling = [];
-    const current = settings();
-    try {
-      const outcomes = await db.transaction().execute((trx) => settleAttempts(trx, batch.map((item) => item.sent), current));
-      batch.forEach((item, i) => {
-        logSettled(log, item.sent, outcomes[i]!);
-        item.done();
-      });
-    } catch (error) {
-      for (const item of batch) item.failed(error);
-    }
-  };
-  const settle = (sent: Sent) =>
-    new Promise<void>((done, failed) => {
-      settling.push({ sent, done, failed });
-      if (!flushQueued) {
-        flushQueued = true;
-        setImmediate(() => void flush());
-      }
-    });
+  const settle = createSettler(db, settings, log);
 
   const launch = (claim: ClaimedDelivery) => {
     perEndpoint.set(claim.endpointId, (perEndpoint.get(claim.endpointId) ?? 0) + 1);

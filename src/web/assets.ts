@@ -25,6 +25,7 @@ function asset(name: string, contentType: string, source: string): StaticAsset {
 
 export const DASHBOARD_ASSETS: readonly StaticAsset[] = [
   asset('dashboard.css', 'text/css; charset=utf-8', 'src/web/static/dashboard.css'),
+  asset('favicon.svg', 'image/svg+xml', 'src/web/static/favicon.svg'),
   asset('charts.js', 'text/javascript; charset=utf-8', 'src/web/static/charts.js'),
   asset('uplot.iife.min.js', 'text/javascript; charset=utf-8', 'node_modules/uplot/dist/uPlot.iife.min.js'),
   asset('uplot.min.css', 'text/css; charset=utf-8', 'node_modules/uplot/dist/uPlot.min.css'),

@@ -6,7 +6,8 @@ const DASH = '—';
 export function formatMs(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return DASH;
   if (value >= 10_000) return `${(value / 1000).toFixed(1)} s`;
-  if (value >= 1000) return `${(value / 1000).toFixed(2)} s`;
+  // 999.6 ms would round to "1000 ms": past that point seconds read better.
+  if (value >= 999.5) return `${(value / 1000).toFixed(2)} s`;
   return `${Math.round(value)} ms`;
 }
 

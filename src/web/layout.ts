@@ -34,6 +34,7 @@ export function layout(page: Page, ctx: LayoutContext): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 ${page.refresh ? html`<meta http-equiv="refresh" content="${page.refresh}">` : ''}
 <title>${page.title} · CapPulse</title>
+<link rel="icon" href="/assets/favicon.svg?v=${v}" type="image/svg+xml">
 <link rel="stylesheet" href="/assets/dashboard.css?v=${v}">
 ${page.charts ? html`<link rel="stylesheet" href="/assets/uplot.min.css?v=${v}">` : ''}
 </head>

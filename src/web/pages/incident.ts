@@ -52,9 +52,9 @@ export async function incidentPage(ctx: PageContext, id: string): Promise<Page> 
   const body = html`<h1>${incident.title} ${statusBadge(incident.status)} ${statusBadge(incident.severity)}</h1>
 <p class="sub">${incident.id} · <a href="${providerHref(incident.providerSlug)}">${incident.providerName}</a> · ${incident.scope === 'model' ? 'model-scoped' : 'provider-wide'}</p>
 <div class="metrics">
-<div class="metric"><div class="k">Started</div><div class="v">${formatTime(incident.startedAt)}</div></div>
+<div class="metric"><div class="k">Started</div><div class="v time">${formatTime(incident.startedAt)}</div></div>
 <div class="metric"><div class="k">${incident.resolvedAt === null ? 'Ongoing for' : 'Lasted'}</div><div class="v">${incidentDuration(incident, ctx.now)}</div></div>
-<div class="metric"><div class="k">Resolved</div><div class="v">${incident.resolvedAt === null ? 'not yet' : formatTime(incident.resolvedAt)}</div></div>
+<div class="metric"><div class="k">Resolved</div><div class="v time">${incident.resolvedAt === null ? 'not yet' : formatTime(incident.resolvedAt)}</div></div>
 </div>
 <p><strong>Affected models:</strong> ${modelLinks(incident.affectedModels)}</p>
 ${isCause(incident.cause) ? html`<p><strong>Cause:</strong> ${describeCause(incident.cause)}</p>` : ''}

@@ -28,7 +28,7 @@ ${card('Latency p50', formatMs(lat?.p50))}
 ${card('Latency p95', formatMs(lat?.p95))}
 ${card('Latency p99', formatMs(lat?.p99), lat ? `${formatCount(lat.samples)} samples, max ${formatMs(lat.max)}` : 'no successful probe')}
 ${card('TTFT p95', formatMs(m.ttft_ms?.p95))}
-${card('Lowest rate-limit headroom', formatRatio(m.rate_limit.lowest_ratio, 1), m.rate_limit.latest_at ? `last snapshot ${formatTime(Date.parse(m.rate_limit.latest_at))}` : 'no rate-limit headers seen')}
+${card('Rate-limit headroom', formatRatio(m.rate_limit.lowest_ratio, 1), m.rate_limit.latest_at ? `last snapshot ${formatTime(Date.parse(m.rate_limit.latest_at))}` : 'no rate-limit headers seen')}
 </div>`;
 }
 

@@ -2,7 +2,7 @@
  * Draws every chart on a CapPulse page with uPlot. The page embeds each chart's data as JSON in
  * <script type="application/json" id="chart-data-N">: {x: [epoch s], unit, series: [{label,
  * color, values}], bands: [[start s, end s, label]]}. Bands are maintenance windows, shaded
- * behind the lines. Plain script, no build step.
+ * behind the lines. Times are drawn in UTC like the rest of the pages. Plain script, no build step.
  */
 (function () {
   'use strict';
@@ -40,6 +40,8 @@
     var plot = el.querySelector('.plot');
     var width = Math.max(280, plot.clientWidth || el.clientWidth - 20);
     var opts = {
+      // The rest of the dashboard shows UTC; the axes agree with it.
+      tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC'); },
       width: width,
       height: 220,
       plugins: [bandsPlugin(spec.bands || [])],

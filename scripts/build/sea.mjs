@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /** The fuse string Node looks for to know a blob was injected (fixed by Node for every SEA). */
@@ -40,7 +40,8 @@ export function makeExecutable({ node, bundleFile, assets, work, output }) {
     config,
     JSON.stringify(
       {
-        main: bundleFile,
+        // Relative to `work` (the config's folder): the name stack traces show, not the build path.
+        main: relative(work, bundleFile),
         output: blob,
         disableExperimentalSEAWarning: true,
         // V8's compile cache for the bundle, made by the same Node: start-up skips most parsing.

@@ -3,7 +3,7 @@
 // Also leaves dist/bundle.cjs with dist/better_sqlite3.node beside it, run by the benchmark with
 // the same Node. Downloads and compiles go to .cache/sea (kept between builds); an unchanged
 // tree is not rebuilt (pass --force to rebuild anyway).
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureSqliteAddon } from './build/addon.mjs';
@@ -32,6 +32,7 @@ async function main() {
   log(`addon: ${addon}`);
 
   mkdirSync(join(dist, '.build'), { recursive: true });
+  removeStaleWorkDirs(join(dist, '.build'));
   // Each build works in its own folder and renames its outputs into place: a build running at the
   // same time (another terminal, the test suite) never reads a half-written file.
   const work = mkdtempSync(join(dist, '.build', 'work-'));
@@ -42,7 +43,7 @@ async function main() {
     const assets = await seaAssets(root, addon);
     log(`assets: ${Object.keys(assets).join(', ')}`);
     const executable = join(work, 'cappulse');
-    await makeExecutable({ node, bundleFile, assets, work, output: executable });
+    makeExecutable({ node, bundleFile, assets, work, output: executable });
     log(`executable: ${(statSync(executable).size / 1e6).toFixed(1)} MB`);
     copyFileSync(addon, join(work, 'better_sqlite3.node'));
     for (const file of outputs) renameSync(join(work, file.slice(dist.length + 1)), file);
@@ -51,6 +52,14 @@ async function main() {
     rmSync(work, { recursive: true, force: true });
   }
   log('done: dist/cappulse');
+}
+
+/** Work folders an interrupted build left behind (a running build's folder is younger than this). */
+function removeStaleWorkDirs(dir) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (name.startsWith('work-') && Date.now() - statSync(path).mtimeMs > 3_600_000) rmSync(path, { recursive: true, force: true });
+  }
 }
 
 function readStamp() {

@@ -86,7 +86,7 @@ export async function createApp(initial: Config, deps: AppDeps = {}): Promise<Ca
   const afterCommit: AfterCommitHook[] = [];
   // Alert after persist: a committed state change may have queued deliveries.
   afterCommit.push({ name: 'webhooks', run: () => deliverer.wake() });
-  stages.push(createRollupStage());
+  stages.push(createRollupStage({ clock }));
   // Status reads the result just stored (and, after the rollups stage, its rollups) and writes
   // incidents and their outbox events in the same transaction: keep it after rollups.
   stages.push(createStatusStage({ config: () => config, clock, logger }));

@@ -29,10 +29,15 @@ async function place(provider: string, model: string, result: Partial<ProbeResul
 }
 
 before(async () => {
-  m = await openMetricsDb([
-    { slug: 'alpha', models: ['m1', 'm2'] },
-    { slug: 'beta', models: ['m1'] },
-  ]);
+  // The app's clock at NOW: the stage skips span invalidation for results younger than the grace.
+  m = await openMetricsDb(
+    [
+      { slug: 'alpha', models: ['m1', 'm2'] },
+      { slug: 'beta', models: ['m1'] },
+    ],
+    NOW - 9 * DAY,
+    { now: () => NOW, monotonic: () => performance.now() },
+  );
   const random = seededRandom(7);
   const pairs = [['alpha', 'm1'], ['alpha', 'm2'], ['beta', 'm1']] as const;
   // Random results over 8 days before now and an hour after it, in shuffled order.

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import tdigest from 'tdigest';
 import { addValue, compact, digestOf, digestWeight, emptyDigest, fromUnit, MAX_CENTROIDS, mergeDigests, quantiles, toUnit, type Digest } from '../src/stats/digest.ts';
 import { decodeDigest, encodeDigest } from '../src/stats/digest-codec.ts';
 import { seededRandom } from './helpers/metrics-db.ts';
@@ -106,4 +107,19 @@ test('compaction and merging keep every unit of weight and the order of centroid
     }),
   );
   assert.equal(quantiles(emptyDigest(), [0.5]), undefined);
+});
+
+test('quantiles follow the npm tdigest package exactly (the package is the oracle)', () => {
+  fc.assert(
+    fc.property(fc.array(fc.double({ min: 0, max: 60_000, noNaN: true }), { minLength: 1, maxLength: 3000 }), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 6 }), (values, ps) => {
+      const digest = digestOf(values);
+      // The package holds the same centroids (positions in log units); K = 0 keeps it from
+      // re-compressing them, so only its quantile rule is compared.
+      const oracle = new tdigest.TDigest(0.01, 0);
+      digest.units.forEach((unit, i) => oracle.push_centroid({ mean: unit, n: digest.counts[i]! }));
+      const expected = oracle.percentile([...ps]).map(fromUnit);
+      const got = quantiles(digest, ps)!;
+      got.forEach((value, i) => assert.ok(Math.abs(value - expected[i]!) <= 1e-9 * Math.max(1, expected[i]!), `p=${ps[i]}: ${value} vs ${expected[i]}`));
+    }),
+  );
 });

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { addResult, emptyAgg, mergeInto, outcomeOf, rateLimitRatio } from '../src/stats/aggregate.ts';
 import { headlineOf, rates } from '../src/stats/metrics-object.ts';
-import { closedSpan, DAY, HOUR, MINUTE, planSources, seriesStarts, windowEndingAt } from '../src/stats/windows.ts';
+import { DAY, HOUR, MINUTE, planSources, seriesStarts, WINDOW_NAMES, windowEndingAt, windowPlan } from '../src/stats/windows.ts';
 import { probeResult, snapshot } from './helpers/metrics-db.ts';
 
 const T0 = Date.UTC(2026, 0, 10);
@@ -50,11 +50,42 @@ test('windows and their series buckets', () => {
   assert.equal(seriesStarts(aligned).length, 60, 'an aligned window has no partial bucket');
 });
 
-test('closedSpan keeps only whole hours that ended at least the grace period ago', () => {
-  const now = T0 + 10 * HOUR + 3 * MINUTE;
-  assert.deepEqual(closedSpan(windowEndingAt('7d', now), 5 * MINUTE), [T0 - 7 * DAY + 11 * HOUR, T0 + 9 * HOUR]);
-  assert.deepEqual(closedSpan(windowEndingAt('7d', now + 3 * MINUTE), 5 * MINUTE), [T0 - 7 * DAY + 11 * HOUR, T0 + 10 * HOUR]);
-  assert.equal(closedSpan(windowEndingAt('1h', now), 5 * MINUTE), undefined);
+test('windowPlan: cached parts are whole, closed and disjoint, and with the open part cover the window once', () => {
+  const grace = 5 * MINUTE;
+  fc.assert(
+    fc.property(fc.constantFrom(...WINDOW_NAMES), fc.integer({ min: 0, max: 3 * DAY }), (name, offset) => {
+      const range = windowEndingAt(name, T0 + offset);
+      const plan = windowPlan(range, grace);
+      const spans = [...(plan.hours ? [plan.hours] : []), ...plan.minutes, ...plan.open].sort((a, b) => a[0] - b[0]);
+      let at = range.from;
+      for (const [start, end] of spans) {
+        assert.equal(start, at, 'no gap and no overlap');
+        assert.ok(end > start);
+        at = end;
+      }
+      assert.equal(at, range.to);
+      for (const [start, end] of [...plan.minutes, ...(plan.hours ? [plan.hours] : [])]) {
+        assert.ok(start % MINUTE === 0 && end % MINUTE === 0 && end <= range.to - grace, 'cached parts are whole, closed minutes');
+      }
+      if (plan.hours) assert.ok(plan.hours[0] % HOUR === 0 && plan.hours[1] % HOUR === 0);
+      if (name === '1h') assert.equal(plan.hours, undefined, 'the 1h window has a per-minute series');
+      // What is read per request: under a minute of raw rows at the start, and the last minutes.
+      assert.ok(plan.open.length <= 2);
+      assert.ok(plan.open.at(-1)![1] - plan.open.at(-1)![0] < grace + MINUTE);
+    }),
+  );
+  const now = T0 + 10 * HOUR + 3 * MINUTE + 500;
+  assert.deepEqual(windowPlan(windowEndingAt('7d', now), grace), {
+    hours: [T0 - 7 * DAY + 11 * HOUR, T0 + 9 * HOUR],
+    minutes: [
+      [T0 - 7 * DAY + 10 * HOUR + 4 * MINUTE, T0 - 7 * DAY + 11 * HOUR],
+      [T0 + 9 * HOUR, T0 + 9 * HOUR + 58 * MINUTE],
+    ],
+    open: [
+      [now - 7 * DAY, T0 - 7 * DAY + 10 * HOUR + 4 * MINUTE],
+      [T0 + 9 * HOUR + 58 * MINUTE, now],
+    ],
+  });
 });
 
 test('rates follow DESIGN.md §5: misconfiguration is neither success nor failure, rate limits are their own share', () => {

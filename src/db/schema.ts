@@ -216,9 +216,8 @@ export interface RollupsTable {
   ttft_max: number | null;
   ttft_digest: Uint8Array | null;
   rl_min_ratio: number | null;
+  /** When the bucket's newest rate-limit snapshot was taken; the snapshot stays in probe_results. */
   rl_latest_at: number | null;
-  /** Newest rate-limit snapshot in the bucket, as JSON. */
-  rl_latest: string | null;
 }
 
 /** Merged closed hours of one scope (`t:`/`p:`/`m:` + id) for one window, as JSON. */

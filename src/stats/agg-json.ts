@@ -16,7 +16,7 @@ export interface AggJson {
   latency: ValueStatsJson;
   ttft: ValueStatsJson;
   rl_min_ratio: number | null;
-  rl_latest: { at: number; snapshot: RateLimitSnapshot } | null;
+  rl_latest: { at: number; targetId?: number; snapshot?: RateLimitSnapshot | null } | null;
 }
 
 function statsToJson(stats: ValueStats): ValueStatsJson {

@@ -25,9 +25,15 @@ export interface ValueStats {
   parts: Digest[];
 }
 
+/**
+ * The newest rate-limit snapshot seen. Rollups keep only its time and target (a snapshot is
+ * ~190 bytes of JSON, on every bucket row); the snapshot itself is read back from that raw
+ * result when a window is answered, so `snapshot` is undefined until then.
+ */
 export interface RateLimitSeen {
   at: number;
-  snapshot: RateLimitSnapshot;
+  targetId?: number;
+  snapshot?: RateLimitSnapshot | null;
 }
 
 export interface Agg {

@@ -1,5 +1,3 @@
-import tdigest from 'tdigest';
-
 /**
  * Latency digests: t-digests of ln(1 + ms), kept as sorted integer centroids.
  *
@@ -12,9 +10,11 @@ import tdigest from 'tdigest';
  * time) and `rollups rebuild` (replaying raw rows) therefore agree exactly, which the npm
  * package's own compress() (a Math.random shuffle) cannot give.
  *
- * The npm `tdigest` package answers the quantile questions (its interpolation between centroid
- * mass midpoints); storage, compaction and merging are a deterministic single pass over sorted
- * centroids with Dunning's k1 (arcsine) scale function, measured in BENCHMARKS.md.
+ * Compaction and merging are one deterministic pass over sorted centroids with Dunning's k1
+ * (arcsine) scale function; quantiles use the npm `tdigest` package's interpolation rule. The
+ * package itself is the oracle the tests hold this to, and the baseline scripts/bench/metrics.ts
+ * measures it against: its merge (a red-black tree fed centroid by centroid) and its randomized
+ * compress() were too slow and not repeatable for rollups (BENCHMARKS.md).
  */
 export interface Digest {
   /** Centroid positions in log units, ascending and distinct. */
@@ -124,61 +124,75 @@ export function compact(digest: Digest): Digest {
   return { units: outUnits, counts: outCounts };
 }
 
-/** mergeDigests packs a position and an index into one double; bigger merges are split in halves. */
-const INDEX_SPACE = 2 ** 22;
-
-/**
- * Merges any number of digests: gather, sort, one compaction pass. Sorting a flat array of
- * packed keys is far cheaper than pushing every centroid through the package's red-black tree
- * (measured in scripts/bench/metrics.ts).
- */
-export function mergeDigests(parts: readonly Digest[]): Digest {
-  const nonEmpty = parts.filter((part) => part.units.length > 0);
-  if (nonEmpty.length === 0) return emptyDigest();
-  if (nonEmpty.length === 1) {
-    const only = nonEmpty[0]!;
-    return { units: [...only.units], counts: [...only.counts] };
-  }
-  let size = 0;
-  for (const part of nonEmpty) size += part.units.length;
-  if (size >= INDEX_SPACE) {
-    const half = nonEmpty.length >> 1;
-    return mergeDigests([mergeDigests(nonEmpty.slice(0, half)), mergeDigests(nonEmpty.slice(half))]);
-  }
-  // unit * 2^22 + index fits a double exactly (units < 2^30 for any real latency), so a native
-  // Float64Array sort orders by unit and still tells us which centroid each key came from.
-  const keys = new Float64Array(size);
-  const weights = new Float64Array(size);
-  let at = 0;
-  for (const part of nonEmpty) {
-    for (let i = 0; i < part.units.length; i++, at++) {
-      keys[at] = part.units[i]! * INDEX_SPACE + at;
-      weights[at] = part.counts[i]!;
-    }
-  }
-  keys.sort();
+/** Two sorted digests into one, equal positions combined: a linear walk. */
+function mergeTwo(a: Digest, b: Digest): Digest {
   const units: number[] = [];
   const counts: number[] = [];
-  for (let i = 0; i < size; i++) {
-    const key = keys[i]!;
-    const index = key % INDEX_SPACE;
-    const unit = (key - index) / INDEX_SPACE;
-    if (units.length > 0 && units.at(-1) === unit) counts[counts.length - 1]! += weights[index]!;
-    else {
-      units.push(unit);
-      counts.push(weights[index]!);
-    }
+  let i = 0;
+  let j = 0;
+  while (i < a.units.length || j < b.units.length) {
+    const ua = i < a.units.length ? a.units[i]! : Number.POSITIVE_INFINITY;
+    const ub = j < b.units.length ? b.units[j]! : Number.POSITIVE_INFINITY;
+    const unit = Math.min(ua, ub);
+    let n = 0;
+    if (ua === unit) n += a.counts[i++]!;
+    if (ub === unit) n += b.counts[j++]!;
+    units.push(unit);
+    counts.push(n);
   }
-  const merged = { units, counts };
-  return units.length > MAX_CENTROIDS ? compact(merged) : merged;
+  return { units, counts };
 }
 
-/** Quantiles (0..1) in milliseconds, via the npm package's interpolation; undefined when empty. */
+/**
+ * Merges any number of digests: sorted inputs merged pairwise (a balanced tree of linear
+ * walks), then one compaction pass. The result depends only on the multiset of centroids, not
+ * on the order of `parts`. Far cheaper than pushing every centroid through the package's
+ * red-black tree (measured in scripts/bench/metrics.ts).
+ */
+export function mergeDigests(parts: readonly Digest[]): Digest {
+  let level = parts.filter((part) => part.units.length > 0);
+  if (level.length === 0) return emptyDigest();
+  if (level.length === 1) return { units: [...level[0]!.units], counts: [...level[0]!.counts] };
+  while (level.length > 1) {
+    const next: Digest[] = [];
+    for (let k = 0; k + 1 < level.length; k += 2) next.push(mergeTwo(level[k]!, level[k + 1]!));
+    if (level.length % 2 === 1) next.push(level.at(-1)!);
+    level = next;
+  }
+  const merged = level[0]!;
+  return merged.units.length > MAX_CENTROIDS ? compact(merged) : merged;
+}
+
+/**
+ * Quantiles (0..1) in milliseconds; undefined when empty. The npm package's rule, walked over
+ * the sorted arrays: each centroid's mass sits at its middle (cumulative count − n/2), and a
+ * quantile interpolates linearly between the two centroids around its rank (the first or last
+ * centroid beyond them). Loading the package's red-black tree only to read four quantiles cost
+ * more than the rest of a request; test/stats-digest.test.ts holds this equal to the package.
+ */
 export function quantiles(digest: Digest, ps: readonly number[]): number[] | undefined {
-  if (digest.units.length === 0) return undefined;
-  // K = 0 turns off the package's own (randomized) compression; centroids arrive sorted, so
-  // each becomes its own node and the package only interpolates.
-  const td = new tdigest.TDigest(0.01, 0);
-  for (let i = 0; i < digest.units.length; i++) td.push_centroid({ mean: digest.units[i]!, n: digest.counts[i]! });
-  return td.percentile(ps).map(fromUnit);
+  const { units, counts } = digest;
+  const size = units.length;
+  if (size === 0) return undefined;
+  const middles = new Float64Array(size);
+  let total = 0;
+  for (let i = 0; i < size; i++) {
+    middles[i] = total + counts[i]! / 2;
+    total += counts[i]!;
+  }
+  return ps.map((p) => {
+    const rank = total * p;
+    let lo = 0;
+    let hi = size;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (middles[mid]! <= rank) lo = mid + 1;
+      else hi = mid;
+    }
+    const lower = lo - 1;
+    if (lower < 0) return fromUnit(units[0]!);
+    if (lower === size - 1 || middles[lower] === rank) return fromUnit(units[lower]!);
+    const share = (rank - middles[lower]!) / (middles[lower + 1]! - middles[lower]!);
+    return fromUnit(units[lower]! + share * (units[lower + 1]! - units[lower]!));
+  });
 }

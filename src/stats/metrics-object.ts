@@ -94,7 +94,7 @@ export function headlineOf(agg: Agg): Headline {
     ttft_ms: summarize(agg.ttft),
     rate_limit: {
       latest: agg.rlLatest?.snapshot ?? null,
-      latest_at: agg.rlLatest ? new Date(agg.rlLatest.at).toISOString() : null,
+      latest_at: agg.rlLatest?.snapshot ? new Date(agg.rlLatest.at).toISOString() : null,
       lowest_ratio: agg.rlMinRatio,
     },
   };

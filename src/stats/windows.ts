@@ -82,12 +82,39 @@ export function planSources(from: number, to: number, hours: boolean): SourcePla
 }
 
 /**
- * The closed, cacheable middle of a window: whole hours that ended at least `graceMs` ago.
- * Results are written when a probe ends, up to a total timeout after it started, so an hour is
- * only trusted as final once that time has passed. Empty when the window has no such hours.
+ * How long after an hour ends a result for it may still arrive: results are written when a
+ * probe ends, at most a total timeout (60 s by default) after it started, plus slack.
  */
-export function closedSpan(range: WindowRange, graceMs: number): Span | undefined {
-  const start = ceilTo(range.from, HOUR);
-  const end = floorTo(range.to - graceMs, HOUR);
-  return start < end ? [start, end] : undefined;
+export const LATE_RESULT_GRACE_MS = 5 * MINUTE;
+
+/** How a window is read: two cached parts and what is left for every request. */
+export interface WindowPlan {
+  /** Whole hours that can no longer change: merged once, reused until the window moves an hour. */
+  hours: Span | undefined;
+  /** The other whole minutes that can no longer change: reused until the window moves a minute. */
+  minutes: Span[];
+  /** Read on every request: the partial minute at the start, the last minutes up to now. */
+  open: Span[];
+}
+
+/**
+ * Splits a window so a request reads two cached rows and a few minutes of rollups: a time is
+ * closed (cacheable) once `graceMs` has passed since it, because no result for it can still
+ * arrive (and a very late one deletes the cached parts it lands in). The 1h window has only
+ * minute-sized parts: its series is per minute.
+ */
+export function windowPlan(range: WindowRange, graceMs: number): WindowPlan {
+  const first = ceilTo(range.from, MINUTE);
+  const closedEnd = floorTo(range.to - graceMs, MINUTE);
+  if (first >= closedEnd) return { hours: undefined, minutes: [], open: [[range.from, range.to]] };
+  const open: Span[] = [];
+  if (range.from < first) open.push([range.from, first]);
+  open.push([closedEnd, range.to]);
+  const h0 = ceilTo(first, HOUR);
+  const h1 = floorTo(closedEnd, HOUR);
+  if (range.bucketMs === MINUTE || h0 >= h1) return { hours: undefined, minutes: [[first, closedEnd]], open };
+  const minutes: Span[] = [];
+  if (first < h0) minutes.push([first, h0]);
+  if (h1 < closedEnd) minutes.push([h1, closedEnd]);
+  return { hours: [h0, h1], minutes, open };
 }

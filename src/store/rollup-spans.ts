@@ -27,8 +27,8 @@ export async function saveSpan(db: Kysely<Database>, scope: string, window: stri
 }
 
 /** Drops every cached span that covers time at or after `hour` (a late result landed there). */
-export async function invalidateSpansFrom(trx: Kysely<Database>, hour: number): Promise<void> {
-  await trx.deleteFrom('rollup_spans').where('span_end', '>', hour).execute();
+export function invalidateSpansQuery(trx: Kysely<Database>, hour: number) {
+  return trx.deleteFrom('rollup_spans').where('span_end', '>', hour);
 }
 
 export async function clearSpans(trx: Kysely<Database>): Promise<number> {

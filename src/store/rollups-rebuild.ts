@@ -4,7 +4,7 @@ import { addResult, emptyAgg, type Agg } from '../stats/aggregate.ts';
 import { floorTo, HOUR } from '../stats/windows.ts';
 import { FACT_COLUMNS, rowToFacts } from './result-facts.ts';
 import { clearSpans } from './rollup-spans.ts';
-import { aggToRow, ROLLUP_LEVELS, upsertRollups } from './rollups.ts';
+import { aggToRow, createRollupWriter, ROLLUP_LEVELS } from './rollups.ts';
 
 export interface RebuildReport {
   /** First hour rebuilt (epoch ms), or null when there were no raw results to rebuild from. */
@@ -13,9 +13,6 @@ export interface RebuildReport {
   results: number;
   rows: { minute: number; hour: number };
 }
-
-/** Rows per INSERT: 26 columns each stays far below SQLite's 32,766 bound variables. */
-const INSERT_CHUNK = 500;
 
 /**
  * Recomputes rollups from raw results, one hour per transaction. Each transaction deletes the
@@ -37,6 +34,7 @@ export async function rebuildRollups(db: Kysely<Database>, options: { since?: nu
   const last = floorTo(Number(bounds.newest), HOUR);
   const report: RebuildReport = { from: first, hours: 0, results: 0, rows: { minute: 0, hour: 0 } };
   const targetIds = (await db.selectFrom('targets').select('id').execute()).map((row) => row.id);
+  const writer = createRollupWriter();
 
   for (let hour = first; hour <= last; hour += HOUR) {
     await db.transaction().execute(async (trx) => {
@@ -63,7 +61,7 @@ export async function rebuildRollups(db: Kysely<Database>, options: { since?: nu
       }
       for (const [level, { table }] of ROLLUP_LEVELS.entries()) {
         const out = [...buckets[level]!.values()].map(({ targetId, bucket, agg }) => aggToRow(targetId, bucket, agg));
-        for (let i = 0; i < out.length; i += INSERT_CHUNK) await upsertRollups(trx, table, out.slice(i, i + INSERT_CHUNK));
+        await writer.write(trx, table, out);
         report.rows[table === 'rollups_minute' ? 'minute' : 'hour'] += out.length;
       }
       report.results += rows.length;

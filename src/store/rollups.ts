@@ -1,10 +1,9 @@
-import type { Insertable, Kysely, Selectable } from 'kysely';
+import type { CompiledQuery, Insertable, Kysely, Selectable } from 'kysely';
 import type { Database, RollupsTable } from '../db/schema.ts';
-import type { RateLimitSnapshot } from '../probe/types.ts';
 import { addResult, emptyAgg, emptyCounts, OUTCOMES, statsDigest, type Agg, type Outcome, type ResultFacts, type ValueStats } from '../stats/aggregate.ts';
 import { decodeDigest, encodeDigest } from '../stats/digest-codec.ts';
-import { floorTo, HOUR, MINUTE, type Span } from '../stats/windows.ts';
-import { invalidateSpansFrom } from './rollup-spans.ts';
+import { floorTo, HOUR, LATE_RESULT_GRACE_MS, MINUTE, type Span } from '../stats/windows.ts';
+import { invalidateSpansQuery } from './rollup-spans.ts';
 
 /**
  * Minute and hour rollups: derived from probe_results, updated in the result's own transaction
@@ -32,7 +31,7 @@ export function rowToAgg(row: RollupRow): Agg {
     latency: statsFromRow(row.latency_count, row.latency_sum, row.latency_max, row.latency_digest),
     ttft: statsFromRow(row.ttft_count, row.ttft_sum, row.ttft_max, row.ttft_digest),
     rlMinRatio: row.rl_min_ratio,
-    rlLatest: row.rl_latest === null || row.rl_latest_at === null ? null : { at: Number(row.rl_latest_at), snapshot: JSON.parse(row.rl_latest) as RateLimitSnapshot },
+    rlLatest: row.rl_latest_at === null ? null : { at: Number(row.rl_latest_at), targetId: row.target_id },
   };
 }
 
@@ -43,28 +42,10 @@ function blob(stats: ValueStats): Buffer | null {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-export function aggToRow(targetId: number, bucket: number, agg: Agg): Insertable<RollupsTable> {
-  const counts = Object.fromEntries(OUTCOMES.map((outcome) => [outcome, agg.counts[outcome]])) as Record<Outcome, number>;
-  return {
-    target_id: targetId,
-    bucket,
-    probes: agg.probes,
-    latency_count: agg.latency.count,
-    latency_sum: agg.latency.sum,
-    latency_max: agg.latency.max,
-    latency_digest: blob(agg.latency),
-    ttft_count: agg.ttft.count,
-    ttft_sum: agg.ttft.sum,
-    ttft_max: agg.ttft.max,
-    ttft_digest: blob(agg.ttft),
-    rl_min_ratio: agg.rlMinRatio,
-    rl_latest_at: agg.rlLatest?.at ?? null,
-    rl_latest: agg.rlLatest ? JSON.stringify(agg.rlLatest.snapshot) : null,
-    ...counts,
-  };
-}
-
-const UPDATABLE = [
+/** Every column, in the order the precompiled upsert binds them. */
+export const ROLLUP_COLUMNS = [
+  'target_id',
+  'bucket',
   'probes',
   ...OUTCOMES,
   'latency_count',
@@ -77,35 +58,85 @@ const UPDATABLE = [
   'ttft_digest',
   'rl_min_ratio',
   'rl_latest_at',
-  'rl_latest',
-] as const;
+] as const satisfies ReadonlyArray<keyof RollupsTable>;
 
-/** Writes rows, replacing any with the same (target, bucket). */
-export async function upsertRollups(trx: Kysely<Database>, table: RollupTable, rows: readonly Insertable<RollupsTable>[]): Promise<void> {
-  if (rows.length === 0) return;
-  await trx
+export function aggToRow(targetId: number, bucket: number, agg: Agg): Insertable<RollupsTable> {
+  const counts = Object.fromEntries(OUTCOMES.map((outcome) => [outcome, agg.counts[outcome]])) as Record<Outcome, number>;
+  return {
+    target_id: targetId,
+    bucket,
+    probes: agg.probes,
+    ...counts,
+    latency_count: agg.latency.count,
+    latency_sum: agg.latency.sum,
+    latency_max: agg.latency.max,
+    latency_digest: blob(agg.latency),
+    ttft_count: agg.ttft.count,
+    ttft_sum: agg.ttft.sum,
+    ttft_max: agg.ttft.max,
+    ttft_digest: blob(agg.ttft),
+    rl_min_ratio: agg.rlMinRatio,
+    rl_latest_at: agg.rlLatest?.at ?? null,
+  };
+}
+
+function upsertQuery(trx: Kysely<Database>, table: RollupTable, rows: readonly Insertable<RollupsTable>[]) {
+  return trx
     .insertInto(table)
     .values([...rows])
     .onConflict((oc) =>
-      oc.columns(['target_id', 'bucket']).doUpdateSet((eb) => Object.fromEntries(UPDATABLE.map((column) => [column, eb.ref(`excluded.${column}`)]))),
-    )
-    .execute();
+      oc.columns(['target_id', 'bucket']).doUpdateSet((eb) => Object.fromEntries(ROLLUP_COLUMNS.slice(2).map((column) => [column, eb.ref(`excluded.${column}`)]))),
+    );
 }
 
+export interface RollupWriter {
+  /**
+   * The pipeline stage's work: fold one stored result into its minute and hour buckets. Runs in
+   * the result's transaction and uses only `trx`.
+   */
+  apply(trx: Kysely<Database>, targetId: number, result: ResultFacts): Promise<void>;
+  /** Writes whole rows (a rebuild), replacing any with the same (target, bucket). */
+  write(trx: Kysely<Database>, table: RollupTable, rows: readonly Insertable<RollupsTable>[]): Promise<void>;
+}
+
+type Compiled = Record<RollupTable, { select: CompiledQuery<RollupRow>; upsert: CompiledQuery }> & { invalidate: CompiledQuery };
+
 /**
- * The pipeline stage's work: fold one stored result into its minute and hour buckets. Runs in
- * the result's transaction and uses only `trx`.
+ * Runs on every result, so its statements are compiled by kysely once (with the dialect of the
+ * first transaction) and then only rebound: building and compiling a 25-column upsert cost more
+ * than SQLite took to run it (measured in scripts/bench/metrics.ts).
  */
-export async function applyResultToRollups(trx: Kysely<Database>, targetId: number, result: ResultFacts): Promise<void> {
-  for (const { table, size } of ROLLUP_LEVELS) {
-    const bucket = floorTo(result.startedAt, size);
-    const row = await trx.selectFrom(table).selectAll().where('target_id', '=', targetId).where('bucket', '=', bucket).executeTakeFirst();
-    const agg = addResult(row ? rowToAgg(row) : emptyAgg(), result);
-    await upsertRollups(trx, table, [aggToRow(targetId, bucket, agg)]);
-  }
-  // A result for an hour already merged into a cached closed span (a very late probe) makes
-  // that span stale; in the usual case no span reaches this hour and nothing is deleted.
-  await invalidateSpansFrom(trx, floorTo(result.startedAt, HOUR));
+export function createRollupWriter(options: { now?: () => number } = {}): RollupWriter {
+  let compiled: Compiled | undefined;
+  const compile = (trx: Kysely<Database>): Compiled => {
+    const template = aggToRow(0, 0, emptyAgg());
+    const level = (table: RollupTable) => ({
+      select: trx.selectFrom(table).selectAll().where('target_id', '=', 0).where('bucket', '=', 0).compile(),
+      upsert: upsertQuery(trx, table, [template]).compile(),
+    });
+    return { rollups_minute: level('rollups_minute'), rollups_hour: level('rollups_hour'), invalidate: invalidateSpansQuery(trx, 0).compile() };
+  };
+  const upsert = (trx: Kysely<Database>, table: RollupTable, row: Insertable<RollupsTable>) =>
+    trx.executeQuery({ ...(compiled ??= compile(trx))[table].upsert, parameters: ROLLUP_COLUMNS.map((column) => row[column]) });
+  return {
+    async write(trx, table, rows) {
+      for (const row of rows) await upsert(trx, table, row);
+    },
+    async apply(trx, targetId, result) {
+      compiled ??= compile(trx);
+      for (const { table, size } of ROLLUP_LEVELS) {
+        const bucket = floorTo(result.startedAt, size);
+        const { rows } = await trx.executeQuery<RollupRow>({ ...compiled[table].select, parameters: [targetId, bucket] });
+        await upsert(trx, table, aggToRow(targetId, bucket, addResult(rows[0] ? rowToAgg(rows[0]) : emptyAgg(), result)));
+      }
+      // A result for an hour already merged into a cached closed span makes that span stale.
+      // Spans only cover hours that ended LATE_RESULT_GRACE_MS before they were read, so a result
+      // younger than that (half of it, for clock slack) cannot be in one: skip the statement.
+      if (options.now === undefined || options.now() - result.startedAt >= LATE_RESULT_GRACE_MS / 2) {
+        await trx.executeQuery({ ...compiled.invalidate, parameters: [floorTo(result.startedAt, HOUR)] });
+      }
+    },
+  };
 }
 
 /** Rollup rows of the given targets with bucket in [from, to), in no particular order. */

@@ -3,15 +3,17 @@ import type { Database } from '../db/schema.ts';
 import { aggFromJson, aggToJson, type AggJson } from '../stats/agg-json.ts';
 import { addResult, emptyAgg, mergeInto, type Agg } from '../stats/aggregate.ts';
 import { seriesPointOf, type SeriesPoint } from '../stats/metrics-object.ts';
-import { closedSpan, floorTo, HOUR, planSources, seriesStarts, type Span, type WindowRange } from '../stats/windows.ts';
-import { FACT_COLUMNS, rowToFacts } from './result-facts.ts';
+import { floorTo, HOUR, LATE_RESULT_GRACE_MS, planSources, seriesStarts, windowPlan, type Span, type WindowRange } from '../stats/windows.ts';
+import { FACT_COLUMNS, findRateLimitsAt, rateLimitKey, rowToFacts } from './result-facts.ts';
 import { loadSpan, saveSpan } from './rollup-spans.ts';
 import { readRollups, rowToAgg, type RollupTable } from './rollups.ts';
 
 /**
- * Reads a window for a scope (one target, a provider's targets, a model's targets): the
- * closed hours from the cache (computed once from rollups, then reused), the rest from minute
- * and hour rollups, and only the ragged minutes at each end from raw rows.
+ * Reads a window for a scope (one target, a provider's targets, a model's targets). Closed
+ * time never changes, so it is merged once and kept (rollup_spans): whole hours until the
+ * window moves on by an hour, the other whole minutes until it moves on by a minute. A request
+ * then reads those two rows plus the last few minutes of minute rollups and the partial minutes
+ * of raw rows at each end: its cost does not grow with the probe rate or the window.
  */
 export interface Scope {
   /** Cache key: `t:<target id>`, `p:<provider id>` or `m:<model id>`. */
@@ -25,13 +27,15 @@ export interface ScopeWindow {
   points: SeriesPoint[];
 }
 
-/** How long after an hour ends a result for it may still arrive: the longest probe plus slack. */
-export const LATE_RESULT_GRACE_MS = 5 * 60_000;
-
-interface RangeData {
+interface Part {
   byTarget: Map<number, Agg>;
+  /** Per series bucket; a bucket may continue in another part. */
   byBucket: Map<number, Agg>;
+  /** Finished series points, for parts no bucket crosses (whole hours). */
+  points: Map<number, SeriesPoint>;
 }
+
+const emptyPart = (): Part => ({ byTarget: new Map(), byBucket: new Map(), points: new Map() });
 
 function slot<K>(map: Map<K, Agg>, key: K): Agg {
   let agg = map.get(key);
@@ -53,79 +57,103 @@ async function readRaw(db: Kysely<Database>, targetIds: readonly number[], [from
     .execute();
 }
 
-/** Per-target and per-series-bucket aggregates of [from, to). */
-async function readRange(db: Kysely<Database>, targetIds: readonly number[], from: number, to: number, bucketMs: number): Promise<RangeData> {
-  const data: RangeData = { byTarget: new Map(), byBucket: new Map() };
-  if (targetIds.length === 0) return data;
-  const plan = planSources(from, to, bucketMs >= HOUR);
+/** Per-target and per-series-bucket aggregates of some ranges, from rollups and raw rows. */
+async function readRanges(db: Kysely<Database>, targetIds: readonly number[], ranges: readonly Span[], bucketMs: number): Promise<Part> {
+  const part = emptyPart();
+  if (targetIds.length === 0) return part;
   const add = (targetId: number, bucket: number, agg: Agg) => {
-    mergeInto(slot(data.byTarget, targetId), agg);
-    mergeInto(slot(data.byBucket, floorTo(bucket, bucketMs)), agg);
+    mergeInto(slot(part.byTarget, targetId), agg);
+    mergeInto(slot(part.byBucket, floorTo(bucket, bucketMs)), agg);
   };
-  const levels: Array<[RollupTable, Span[]]> = [
-    ['rollups_hour', plan.hour],
-    ['rollups_minute', plan.minute],
-  ];
-  for (const [table, spans] of levels) {
-    for (const span of spans) for (const row of await readRollups(db, table, targetIds, span)) add(row.target_id, Number(row.bucket), rowToAgg(row));
-  }
-  for (const span of plan.raw) {
-    const edge = new Map<string, { targetId: number; bucket: number; agg: Agg }>();
-    for (const row of await readRaw(db, targetIds, span)) {
-      const facts = rowToFacts(row);
-      const bucket = floorTo(facts.startedAt, bucketMs);
-      const key = `${row.target_id}:${bucket}`;
-      let entry = edge.get(key);
-      if (!entry) edge.set(key, (entry = { targetId: row.target_id, bucket, agg: emptyAgg() }));
-      addResult(entry.agg, facts);
+  for (const [from, to] of ranges) {
+    const plan = planSources(from, to, bucketMs >= HOUR);
+    const levels: Array<[RollupTable, Span[]]> = [
+      ['rollups_hour', plan.hour],
+      ['rollups_minute', plan.minute],
+    ];
+    for (const [table, spans] of levels) {
+      for (const span of spans) for (const row of await readRollups(db, table, targetIds, span)) add(row.target_id, Number(row.bucket), rowToAgg(row));
     }
-    for (const { targetId, bucket, agg } of edge.values()) add(targetId, bucket, agg);
+    for (const span of plan.raw) {
+      const edge = new Map<string, { targetId: number; bucket: number; agg: Agg }>();
+      for (const row of await readRaw(db, targetIds, span)) {
+        const facts = rowToFacts(row);
+        const bucket = floorTo(facts.startedAt, bucketMs);
+        const key = `${row.target_id}:${bucket}`;
+        let entry = edge.get(key);
+        if (!entry) edge.set(key, (entry = { targetId: row.target_id, bucket, agg: emptyAgg() }));
+        addResult(entry.agg, facts);
+      }
+      for (const { targetId, bucket, agg } of edge.values()) add(targetId, bucket, agg);
+    }
   }
-  return data;
+  return part;
 }
 
-interface SpanJson {
-  total: AggJson;
+/** Reads back, in one query, the snapshots rollups refer to by instant. */
+async function resolveRateLimits(db: Kysely<Database>, aggs: Iterable<Agg>): Promise<void> {
+  const pending = [...aggs].flatMap((agg) => (agg.rlLatest && agg.rlLatest.snapshot === undefined && agg.rlLatest.targetId !== undefined ? [agg.rlLatest] : []));
+  const found = await findRateLimitsAt(db, pending.map((seen) => ({ targetId: seen.targetId!, at: seen.at })));
+  for (const seen of pending) seen.snapshot = found.get(rateLimitKey(seen.targetId!, seen.at)) ?? null;
+}
+
+interface PartJson {
   targets: Array<[number, AggJson]>;
-  points: SeriesPoint[];
+  buckets?: Array<[number, AggJson]>;
+  points?: SeriesPoint[];
 }
 
-/** The closed middle of a window, from the cache or computed once and stored. */
-async function closedPart(db: Kysely<Database>, scope: Scope, range: WindowRange, span: Span, now: number): Promise<ScopeWindow> {
-  const cached = await loadSpan(db, scope.key, range.name, span);
+/**
+ * A closed part from the cache, or read once and stored. Whole hours are kept as finished
+ * series points (no series bucket crosses an hour); minute parts keep their buckets' aggregates,
+ * since a 15-minute or hourly bucket may continue in the open part.
+ */
+async function closedPart(db: Kysely<Database>, scope: Scope, range: WindowRange, kind: 'hours' | 'minutes', spans: Span[], now: number): Promise<Part> {
+  const key = kind === 'hours' ? range.name : `${range.name}:minutes`;
+  const bounds: Span = [spans[0]![0], spans.at(-1)![1]];
+  const cached = await loadSpan(db, scope.key, key, bounds);
   if (cached !== undefined) {
-    const json = JSON.parse(cached) as SpanJson;
-    return { total: aggFromJson(json.total), byTarget: new Map(json.targets.map(([id, agg]) => [id, aggFromJson(agg)])), points: json.points };
+    const json = JSON.parse(cached) as PartJson;
+    return {
+      byTarget: new Map(json.targets.map(([id, agg]) => [id, aggFromJson(agg)])),
+      byBucket: new Map((json.buckets ?? []).map(([start, agg]) => [start, aggFromJson(agg)])),
+      points: new Map((json.points ?? []).map((point) => [Date.parse(point.start), point])),
+    };
   }
-  const data = await readRange(db, scope.targetIds, span[0], span[1], range.bucketMs);
-  const total = emptyAgg();
-  for (const agg of data.byTarget.values()) mergeInto(total, agg);
-  const points = seriesStarts({ from: span[0], to: span[1], bucketMs: range.bucketMs }).map((start) => seriesPointOf(start, data.byBucket.get(start) ?? emptyAgg()));
-  const json: SpanJson = { total: aggToJson(total), targets: [...data.byTarget].map(([id, agg]) => [id, aggToJson(agg)]), points };
-  await saveSpan(db, scope.key, range.name, span, JSON.stringify(json), now);
-  return { total, byTarget: data.byTarget, points };
+  const part = await readRanges(db, scope.targetIds, spans, range.bucketMs);
+  await resolveRateLimits(db, part.byTarget.values());
+  const json: PartJson = { targets: [...part.byTarget].map(([id, agg]) => [id, aggToJson(agg)]) };
+  if (kind === 'hours') {
+    for (const start of seriesStarts({ from: bounds[0], to: bounds[1], bucketMs: range.bucketMs })) part.points.set(start, seriesPointOf(start, part.byBucket.get(start) ?? emptyAgg()));
+    part.byBucket.clear();
+    json.points = [...part.points.values()];
+  } else {
+    json.buckets = [...part.byBucket].map(([start, agg]) => [start, aggToJson(agg)]);
+  }
+  await saveSpan(db, scope.key, key, bounds, JSON.stringify(json), now);
+  return part;
 }
 
 /** Everything a metrics response needs for one scope and window. */
 export async function readScopeWindow(db: Kysely<Database>, scope: Scope, range: WindowRange, now: number): Promise<ScopeWindow> {
-  const span = closedSpan(range, LATE_RESULT_GRACE_MS);
-  const closed: ScopeWindow = span ? await closedPart(db, scope, range, span, now) : { total: emptyAgg(), byTarget: new Map(), points: [] };
-  const open: RangeData = { byTarget: new Map(), byBucket: new Map() };
-  const openSpans: Span[] = span ? [[range.from, span[0]], [span[1], range.to]] : [[range.from, range.to]];
-  for (const [from, to] of openSpans) {
-    if (from >= to) continue;
-    const part = await readRange(db, scope.targetIds, from, to, range.bucketMs);
-    for (const [id, agg] of part.byTarget) mergeInto(slot(open.byTarget, id), agg);
-    for (const [bucket, agg] of part.byBucket) mergeInto(slot(open.byBucket, bucket), agg);
+  const plan = windowPlan(range, LATE_RESULT_GRACE_MS);
+  const parts = [
+    plan.hours ? await closedPart(db, scope, range, 'hours', [plan.hours], now) : emptyPart(),
+    plan.minutes.length > 0 ? await closedPart(db, scope, range, 'minutes', plan.minutes, now) : emptyPart(),
+    await readRanges(db, scope.targetIds, plan.open, range.bucketMs),
+  ];
+  const total = emptyAgg();
+  const byTarget = new Map<number, Agg>();
+  const byBucket = new Map<number, Agg>();
+  const points = new Map<number, SeriesPoint>();
+  for (const part of parts) {
+    for (const [id, agg] of part.byTarget) {
+      mergeInto(total, agg);
+      mergeInto(slot(byTarget, id), agg);
+    }
+    for (const [start, agg] of part.byBucket) mergeInto(slot(byBucket, start), agg);
+    for (const [start, point] of part.points) points.set(start, point);
   }
-
-  const total = closed.total;
-  const byTarget = closed.byTarget;
-  for (const [id, agg] of open.byTarget) {
-    mergeInto(total, agg);
-    mergeInto(slot(byTarget, id), agg);
-  }
-  const closedPoints = new Map(closed.points.map((point) => [Date.parse(point.start), point]));
-  const points = seriesStarts(range).map((start) => closedPoints.get(start) ?? seriesPointOf(start, open.byBucket.get(start) ?? emptyAgg()));
-  return { total, byTarget, points };
+  await resolveRateLimits(db, [total, ...byTarget.values()]);
+  return { total, byTarget, points: seriesStarts(range).map((start) => points.get(start) ?? seriesPointOf(start, byBucket.get(start) ?? emptyAgg())) };
 }

@@ -2,6 +2,7 @@ import { validateConfig } from '../../src/config/load.ts';
 import { resolveTargets } from '../../src/config/targets.ts';
 import { openDatabase, type Db } from '../../src/db/connect.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
+import type { Clock } from '../../src/lib/clock.ts';
 import { createMemoryLogger } from '../../src/lib/logger.ts';
 import type { ErrorClass, ProbeResult, RateLimitSnapshot } from '../../src/probe/types.ts';
 import { createPipeline } from '../../src/scheduler/pipeline.ts';
@@ -21,7 +22,8 @@ export interface MetricsDb {
   close(): Promise<void>;
 }
 
-export async function openMetricsDb(providers: Array<{ slug: string; models: string[] }>, now = Date.UTC(2026, 0, 1)): Promise<MetricsDb> {
+/** With `clock`, the rollup stage runs as in the app (it skips span invalidation for fresh results). */
+export async function openMetricsDb(providers: Array<{ slug: string; models: string[] }>, now = Date.UTC(2026, 0, 1), clock?: Clock): Promise<MetricsDb> {
   const dir = tempDir('cappulse-metrics-');
   const db = openDatabase(dir.file('metrics.db'));
   await migrateToLatest(db.kysely);
@@ -31,7 +33,7 @@ export async function openMetricsDb(providers: Array<{ slug: string; models: str
     {},
   );
   const targets = await syncCatalog(db.kysely, resolveTargets(config), now);
-  const pipeline = createPipeline({ db: db.kysely, stages: [createRollupStage()], afterCommit: [], logger: createMemoryLogger() });
+  const pipeline = createPipeline({ db: db.kysely, stages: [createRollupStage(clock ? { clock } : {})], afterCommit: [], logger: createMemoryLogger() });
   return {
     db,
     targets,

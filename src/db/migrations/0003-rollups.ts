@@ -40,8 +40,8 @@ async function createRollupTable(db: Kysely<any>, table: string): Promise<void> 
     .addColumn('ttft_max', 'real')
     .addColumn('ttft_digest', 'blob')
     .addColumn('rl_min_ratio', 'real')
+    // The newest rate-limit snapshot's time only: the snapshot is read from its raw row.
     .addColumn('rl_latest_at', 'bigint')
-    .addColumn('rl_latest', 'text')
     .addPrimaryKeyConstraint(`${table}_pk`, ['target_id', 'bucket'])
     .modifyEnd(sql`without rowid`)
     .execute();

@@ -231,6 +231,21 @@ describe('dashboard with seeded data', () => {
     assert.ok(page.text.includes('3 consecutive availability failures (threshold 3)'), 'the cause in words');
   });
 
+  test('remembered closed buckets and hours give the same pages, and new results still show', async () => {
+    const first = await get(t, '/providers/acme?window=24h');
+    const again = await get(t, '/providers/acme?window=24h');
+    assert.deepEqual(chartData(again.text, 'chart-data-latency'), chartData(first.text, 'chart-data-latency'));
+    const month = await get(t, '/reports?period=month');
+    const monthAgain = await get(t, '/reports?period=month');
+    const tables = (page: string) => page.slice(page.indexOf('<h2>By provider</h2>'), page.indexOf('</main>'));
+    assert.equal(tables(monthAgain.text), tables(month.text));
+    // A result in the newest (open) hour is read on the next view, not hidden by the memo.
+    await recordResults(t, 'acme/m2', [{ startedAt: NOW - MIN, latencyMs: 60_000 }]);
+    const after = await get(t, '/reports?period=month');
+    assert.notEqual(tables(after.text), tables(month.text));
+    has(rowOf(after.text, 'href="/models/m2"'), '>289<');
+  });
+
   test('reports: availability and percentiles per provider and model for a day, week and month', async () => {
     for (const period of ['day', 'week', 'month']) {
       const res = await get(t, `/reports?period=${period}`);

@@ -1,10 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { emptyAgg, mergeInto, type Agg } from '../stats/aggregate.ts';
+import { emptyAgg, mergeInto, statsDigest, type Agg } from '../stats/aggregate.ts';
 import { headlineOf, type Headline } from '../stats/metrics-object.ts';
-import { DAY, HOUR, ceilTo } from '../stats/windows.ts';
+import { DAY, HOUR, ceilTo, floorTo } from '../stats/windows.ts';
 import { listTargetInfos, type TargetInfo } from '../store/catalog-read.ts';
 import { readRollups, rowToAgg } from '../store/rollups.ts';
+import { SETTLED_MS, type Memo } from './memo.ts';
 
 export const PERIODS = ['day', 'week', 'month'] as const;
 export type Period = (typeof PERIODS)[number];
@@ -60,14 +61,41 @@ function group(targets: readonly TargetInfo[], aggs: Map<number, Agg>, key: (t: 
  * rollups (kept 400 days by default; the period edges are whole hours). The current hour's
  * rollup is updated with each result, so a period in progress is counted up to now.
  */
-export async function periodReport(db: Kysely<Database>, range: PeriodRange, now: number): Promise<Report> {
+export async function periodReport(db: Kysely<Database>, range: PeriodRange, now: number, memo: Memo): Promise<Report> {
   const targets = await listTargetInfos(db);
-  const to = Math.min(range.to, ceilTo(now + 1, HOUR));
+  const ids = targets.map((t) => t.id);
+  const readAggs = async (from: number, to: number) => {
+    const aggs = new Map<number, Agg>();
+    for (const row of await readRollups(db, 'rollups_hour', ids, [from, to])) {
+      let agg = aggs.get(row.target_id);
+      if (!agg) aggs.set(row.target_id, (agg = emptyAgg()));
+      mergeInto(agg, rowToAgg(row));
+    }
+    return aggs;
+  };
+  // Settled hours are read once and remembered (a month is 720 hour rollups per target); only
+  // the last hour or two are read on every view.
+  const settled = Math.max(range.from, Math.min(range.to, floorTo(now - SETTLED_MS, HOUR)));
+  const key = `report:${range.from}:${settled}:${ids.join(',')}`;
+  let closed = memo.get<Map<number, Agg>>(key);
+  if (!closed) {
+    closed = await readAggs(range.from, settled);
+    // Merge each target's hour digests now, once, so later views merge one digest per target.
+    for (const agg of closed.values()) {
+      statsDigest(agg.latency);
+      statsDigest(agg.ttft);
+    }
+    memo.set(key, closed);
+  }
+  const open = await readAggs(settled, Math.min(range.to, ceilTo(now + 1, HOUR)));
+  // Remembered aggregates are only ever merged from, never into.
   const aggs = new Map<number, Agg>();
-  for (const row of await readRollups(db, 'rollups_hour', targets.map((t) => t.id), [range.from, to])) {
-    let agg = aggs.get(row.target_id);
-    if (!agg) aggs.set(row.target_id, (agg = emptyAgg()));
-    mergeInto(agg, rowToAgg(row));
+  for (const part of [closed, open]) {
+    for (const [id, agg] of part) {
+      let into = aggs.get(id);
+      if (!into) aggs.set(id, (into = emptyAgg()));
+      mergeInto(into, agg);
+    }
   }
   return {
     range,

@@ -5,6 +5,7 @@ import { AppError, isAppError } from '../lib/errors.ts';
 import { DASHBOARD_ASSETS, readAsset } from './assets.ts';
 import { html } from './html.ts';
 import { emptyState, layout, type Page } from './layout.ts';
+import { createMemo } from './memo.ts';
 import type { PageContext } from './page-context.ts';
 import { incidentPage } from './pages/incident.ts';
 import { incidentsPage } from './pages/incidents.ts';
@@ -37,6 +38,7 @@ function param(event: H3Event, name: string): string {
  */
 export function registerDashboardRoutes(app: H3, deps: HttpDeps): void {
   const log = deps.logger.child('web');
+  const memo = createMemo();
 
   const respond = (page: Page, now: number, requestId: string) =>
     new Response(layout(page, { version: deps.version, now }), { status: page.status ?? 200, headers: { ...PAGE_HEADERS, 'x-request-id': requestId } });
@@ -45,7 +47,7 @@ export function registerDashboardRoutes(app: H3, deps: HttpDeps): void {
     app.get(path, async (event) => {
       const now = deps.clock.now();
       const requestId = requestIdOf(event);
-      const ctx: PageContext = { db: deps.db.kysely, config: deps.config(), now, query: new URL(event.req.url).searchParams };
+      const ctx: PageContext = { db: deps.db.kysely, config: deps.config(), now, query: new URL(event.req.url).searchParams, memo };
       try {
         return respond(await render(ctx, event), now, requestId);
       } catch (error) {

@@ -24,7 +24,7 @@ export async function modelPage(ctx: PageContext, slug: string): Promise<Page> {
     removed: model.active ? null : 'No configured provider serves this model any more: its history is shown.',
     bands: bandsFor(maintenanceBands(ctx.config.maintenance, range.from, range.to), providers, model.slug),
     scope,
-    latency: await latencySeries(ctx.db, scope.targets.map((t) => t.target.id), range),
+    latency: await latencySeries(ctx.db, scope.targets.map((t) => t.target.id), range, ctx.now, ctx.memo),
     by: 'provider',
     emptyBreakdown: 'No provider serves this model in this window.',
     statuses: await targetStatuses(ctx.db),

@@ -25,7 +25,7 @@ export async function providerPage(ctx: PageContext, slug: string): Promise<Page
     removed: provider.active ? null : 'This provider was removed from the config: its history is shown, it is no longer probed.',
     bands: bandsFor(maintenanceBands(ctx.config.maintenance, range.from, range.to), [provider.slug]),
     scope,
-    latency: await latencySeries(ctx.db, scope.targets.map((t) => t.target.id), range),
+    latency: await latencySeries(ctx.db, scope.targets.map((t) => t.target.id), range, ctx.now, ctx.memo),
     by: 'model',
     emptyBreakdown: 'This provider has no models configured.',
     statuses: await targetStatuses(ctx.db),

@@ -50,7 +50,7 @@ export async function reportsPage(ctx: PageContext): Promise<Page> {
   const start = ctx.query.get('start');
   const at = start !== null && DATE.test(start) && !Number.isNaN(Date.parse(start)) ? Date.parse(start) : ctx.now;
   const range = periodContaining(period, Math.min(at, ctx.now));
-  const report = await periodReport(ctx.db, range, ctx.now);
+  const report = await periodReport(ctx.db, range, ctx.now, ctx.memo);
   const incidents = await incidentCounts(ctx, range);
   const previous = periodContaining(period, range.from - 1);
   const inProgress = range.to > ctx.now;

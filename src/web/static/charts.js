@@ -48,7 +48,9 @@
       scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, Math.max(max || 0, spec.unit === '%' ? 1 : 10) * 1.1]; } } },
       axes: [{}, { size: 60, values: function (u, vals) { return vals.map(function (v) { return fmt(spec.unit, v); }); } }],
       series: [{}].concat(spec.series.map(function (s) {
-        return { label: s.label, stroke: s.color, width: 1.5, spanGaps: false, value: function (u, v) { return fmt(spec.unit, v); } };
+        // Buckets without probes are null: with probes rarer than the bucket width (every 5 min
+        // on a 1-minute chart) most are, so the line joins the measured points and marks them.
+        return { label: s.label, stroke: s.color, width: 1.5, spanGaps: true, points: { show: true, size: 4, fill: s.color }, value: function (u, v) { return fmt(spec.unit, v); } };
       })),
       legend: { live: true },
     };

@@ -20,7 +20,7 @@ export interface AggJson {
 }
 
 function statsToJson(stats: ValueStats): ValueStatsJson {
-  return { count: stats.count, sum: stats.sum, max: stats.max, digest: Buffer.from(encodeDigest(statsDigest(stats))).toString('base64') };
+  return { count: stats.count, sum: stats.sum, max: stats.max, digest: Buffer.from(encodeDigest(statsDigest(stats, true))).toString('base64') };
 }
 
 function statsFromJson(json: ValueStatsJson): ValueStats {

@@ -5,7 +5,7 @@ import {
   type ProbeResult,
   type RateLimitSnapshot,
 } from '../probe/types.ts';
-import { addValue, emptyDigest, mergeDigests, type Digest } from './digest.ts';
+import { addValue, compact, emptyDigest, MAX_CENTROIDS, mergeDigests, type Digest } from './digest.ts';
 
 /**
  * What a rollup bucket, a raw edge or a whole window knows: exact counts and sums, and digests
@@ -123,13 +123,18 @@ export function mergeInto(into: Agg, from: Agg): Agg {
   return into;
 }
 
-/** The merged digest of everything folded in; the merge is kept so it happens once. */
-export function statsDigest(stats: ValueStats): Digest {
-  if (stats.parts.length === 0) return stats.own;
-  const merged = mergeDigests([stats.own, ...stats.parts]);
-  stats.own = merged;
-  stats.parts = [];
-  return merged;
+/**
+ * The merged digest of everything folded in; the merge is kept so it happens once. Reading
+ * quantiles needs no compaction (more centroids only add precision); `bounded` compacts it to
+ * at most MAX_CENTROIDS for storage.
+ */
+export function statsDigest(stats: ValueStats, bounded = false): Digest {
+  if (stats.parts.length > 0) {
+    stats.own = mergeDigests([stats.own, ...stats.parts], { bounded: false });
+    stats.parts = [];
+  }
+  if (bounded && stats.own.units.length > MAX_CENTROIDS) stats.own = compact(stats.own);
+  return stats.own;
 }
 
 export function availabilityFailures(counts: OutcomeCounts): number {

@@ -149,7 +149,7 @@ function mergeTwo(a: Digest, b: Digest): Digest {
  * on the order of `parts`. Far cheaper than pushing every centroid through the package's
  * red-black tree (measured in scripts/bench/metrics.ts).
  */
-export function mergeDigests(parts: readonly Digest[]): Digest {
+export function mergeDigests(parts: readonly Digest[], options: { bounded?: boolean } = {}): Digest {
   let level = parts.filter((part) => part.units.length > 0);
   if (level.length === 0) return emptyDigest();
   if (level.length === 1) return { units: [...level[0]!.units], counts: [...level[0]!.counts] };
@@ -160,7 +160,7 @@ export function mergeDigests(parts: readonly Digest[]): Digest {
     level = next;
   }
   const merged = level[0]!;
-  return merged.units.length > MAX_CENTROIDS ? compact(merged) : merged;
+  return options.bounded !== false && merged.units.length > MAX_CENTROIDS ? compact(merged) : merged;
 }
 
 /**

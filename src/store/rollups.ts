@@ -38,7 +38,7 @@ export function rowToAgg(row: RollupRow): Agg {
 /** better-sqlite3 binds a Buffer as a blob; a view over the same bytes costs no copy. */
 function blob(stats: ValueStats): Buffer | null {
   if (stats.count === 0) return null;
-  const bytes = encodeDigest(statsDigest(stats));
+  const bytes = encodeDigest(statsDigest(stats, true));
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 

@@ -90,8 +90,11 @@ async function readRanges(db: Kysely<Database>, targetIds: readonly number[], ra
   return part;
 }
 
-/** Reads back, in one query, the snapshots rollups refer to by instant. */
-async function resolveRateLimits(db: Kysely<Database>, aggs: Iterable<Agg>): Promise<void> {
+/**
+ * Reads back, in one query, the snapshots rollups refer to by instant. Call it before
+ * headlineOf() on aggregates built from rollup rows (rowToAgg), or `rate_limit.latest` is null.
+ */
+export async function resolveRateLimits(db: Kysely<Database>, aggs: Iterable<Agg>): Promise<void> {
   const pending = [...aggs].flatMap((agg) => (agg.rlLatest && agg.rlLatest.snapshot === undefined && agg.rlLatest.targetId !== undefined ? [agg.rlLatest] : []));
   const found = await findRateLimitsAt(db, pending.map((seen) => ({ targetId: seen.targetId!, at: seen.at })));
   for (const seen of pending) seen.snapshot = found.get(rateLimitKey(seen.targetId!, seen.at)) ?? null;

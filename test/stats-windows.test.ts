@@ -125,3 +125,11 @@ test('headline numbers: null summaries without samples, latest and lowest rate-l
   assert.equal(headline.rate_limit.lowest_ratio, 5 / 1000, 'tokens can be the scarcer limit');
   assert.equal(rateLimitRatio(snapshot(3, 0)), null, 'a zero limit says nothing');
 });
+
+test('rate-limit resets are shown as ISO instants, like every other time in the API', () => {
+  const reset = Date.UTC(2026, 10, 26, 16, 0, 0);
+  const agg = addResult(emptyAgg(), probeResult({ startedAt: T0, latencyMs: 100, rateLimit: { ...snapshot(5, 10), requests_reset_at: reset } }));
+  const latest = headlineOf(agg).rate_limit.latest;
+  assert.equal(latest?.requests_reset_at, '2026-11-26T16:00:00.000Z');
+  assert.equal(latest?.tokens_reset_at, null);
+});

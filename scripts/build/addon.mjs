@@ -23,6 +23,7 @@ export function ensureSqliteAddon(root, cacheDir, node, log) {
     for (const part of ['binding.gyp', 'package.json', 'src', 'deps']) cpSync(join(source, part), join(work, part), { recursive: true });
     const result = spawnSync(process.execPath, [gyp, 'rebuild', '--release', `--nodedir=${node.dir}`, '--jobs=max'], {
       cwd: work,
+      env: gypEnv(node.dir),
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,
     });
@@ -42,6 +43,18 @@ export function ensureSqliteAddon(root, cacheDir, node, log) {
     rmSync(work, { recursive: true, force: true });
   }
   return file;
+}
+
+/**
+ * node-gyp lets npm_config_* variables override its own command line, and `npm test` exports the
+ * machine's npm config (here nodedir=/usr: Node 20's headers). Without this the addon would be
+ * built for the Node running npm instead of the executable's.
+ */
+function gypEnv(nodedir) {
+  const env = {};
+  for (const [name, value] of Object.entries(process.env)) if (!/^npm_config_/i.test(name)) env[name] = value;
+  env.npm_config_nodedir = nodedir;
+  return env;
 }
 
 function checkUnderGc(node, addon, betterSqlite3) {

@@ -14,9 +14,20 @@ export interface ValueSummary {
   samples: number;
 }
 
+/** A snapshot as the API shows it: resets as ISO 8601 instants, like every other time it returns. */
+export type RateLimitSnapshotView = Omit<RateLimitSnapshot, 'requests_reset_at' | 'tokens_reset_at'> & {
+  requests_reset_at: string | null;
+  tokens_reset_at: string | null;
+};
+
+export function snapshotView(snapshot: RateLimitSnapshot): RateLimitSnapshotView {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return { ...snapshot, requests_reset_at: iso(snapshot.requests_reset_at), tokens_reset_at: iso(snapshot.tokens_reset_at) };
+}
+
 export interface RateLimitView {
   /** The newest normalized snapshot in the window. */
-  latest: RateLimitSnapshot | null;
+  latest: RateLimitSnapshotView | null;
   latest_at: string | null;
   /** Lowest remaining/limit ratio (requests or tokens) seen in the window. */
   lowest_ratio: number | null;
@@ -93,7 +104,7 @@ export function headlineOf(agg: Agg): Headline {
     latency_ms: summarize(agg.latency),
     ttft_ms: summarize(agg.ttft),
     rate_limit: {
-      latest: agg.rlLatest?.snapshot ?? null,
+      latest: agg.rlLatest?.snapshot ? snapshotView(agg.rlLatest.snapshot) : null,
       latest_at: agg.rlLatest?.snapshot ? new Date(agg.rlLatest.at).toISOString() : null,
       lowest_ratio: agg.rlMinRatio,
     },

@@ -62,13 +62,24 @@ export async function startReceiver(): Promise<Receiver> {
       active.set(path, (active.get(path) ?? 0) + 1);
       peak.total = Math.max(peak.total, activeTotal);
       peak.byPath.set(path, Math.max(peak.byPath.get(path) ?? 0, active.get(path)!));
-      res.on('close', () => {
+      // Counted as done just before the answer is written: the client frees its slot when the
+      // answer arrives, and a 'close' event that fires later could make a new request overlap
+      // an old one here that the client never had in flight at once.
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
         activeTotal -= 1;
         active.set(path, active.get(path)! - 1);
-      });
+      };
+      res.on('close', finish);
+      const reply = () => {
+        if (step !== 'hang') finish();
+        answer(res, step);
+      };
       const delay = holds.get(path) ?? 0;
-      if (delay > 0) setTimeout(() => answer(res, step), delay);
-      else answer(res, step);
+      if (delay > 0) setTimeout(reply, delay);
+      else reply();
     });
   });
   server.on('connection', (socket) => {

@@ -34,10 +34,10 @@ const valueSummary = z
 const snapshot = z.object({
   requests_limit: z.number().nullable(),
   requests_remaining: z.number().nullable(),
-  requests_reset_at: z.number().nullable().describe('Epoch milliseconds.'),
+  requests_reset_at: z.string().nullable().describe('When the request limit resets (ISO 8601 instant).'),
   tokens_limit: z.number().nullable(),
   tokens_remaining: z.number().nullable(),
-  tokens_reset_at: z.number().nullable().describe('Epoch milliseconds.'),
+  tokens_reset_at: z.string().nullable().describe('When the token limit resets (ISO 8601 instant).'),
   retry_after_ms: z.number().nullable(),
 });
 
@@ -83,7 +83,7 @@ export const EXAMPLE_HEADLINE: Headline = {
   latency_ms: { p50: 612.4, p90: 1180.2, p95: 1544.9, p99: 3210.7, mean: 731.5, max: 9412.3, samples: 2841 },
   ttft_ms: { p50: 388.1, p90: 702.6, p95: 951.3, p99: 2114.8, mean: 446.2, max: 8120.4, samples: 2841 },
   rate_limit: {
-    latest: { requests_limit: 500, requests_remaining: 497, requests_reset_at: 1795017600000, tokens_limit: 30000, tokens_remaining: 29990, tokens_reset_at: 1795017600000, retry_after_ms: null },
+    latest: { requests_limit: 500, requests_remaining: 497, requests_reset_at: '2026-11-26T16:00:00.000Z', tokens_limit: 30000, tokens_remaining: 29990, tokens_reset_at: '2026-11-26T16:00:00.000Z', retry_after_ms: null },
     latest_at: '2026-11-26T15:59:30.000Z',
     lowest_ratio: 0.02,
   },

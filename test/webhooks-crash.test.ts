@@ -7,14 +7,16 @@ import BetterSqlite3 from 'better-sqlite3';
 import { openDatabase } from '../src/db/connect.ts';
 import { issueApiKey } from '../src/store/keys.ts';
 import { enqueueEvent } from '../src/store/events.ts';
+import { startFakeProvider } from './helpers/fake-provider.ts';
 import { startReceiver, verifyCaptured } from './helpers/receiver.ts';
 import { bundleCli } from './helpers/bundled-cli.ts';
 import { tempDir } from './helpers/temp.ts';
 
 /**
  * A real `cappulse serve` killed with SIGKILL at random moments, again and again, while events
- * keep arriving: through the status engine's entry point (enqueueEvent, from this process, into
- * the same file) and through the server's own test route. At the end every event has reached
+ * keep arriving: from a real incident (the server probes a provider that answers 503 overloaded
+ * every second, so its status engine opens an incident), through the status engine's entry point
+ * (enqueueEvent, from this process, into the same file) and through the server's own test route. At the end every event has reached
  * every subscribed endpoint at least once, duplicates carry the same webhook-id and bytes, and
  * the SQLite file is intact.
  */
@@ -38,6 +40,7 @@ function serve(bundle: string, config: string, cwd: string) {
 test('SIGKILL at random moments loses no webhook', { timeout: 120_000 }, async (t) => {
   const dir = tempDir('cappulse-crash-');
   const receiver = await startReceiver();
+  const provider = await startFakeProvider({ status: 503, headers: { 'content-type': 'application/json' }, chunks: ['{"error":{"message":"overloaded","type":"overloaded_error"}}'] });
   const cli = await bundleCli();
   const secrets = ENDPOINTS.map((_, i) => `whsec_${Buffer.alloc(24, i + 1).toString('base64')}`);
   for (const e of ENDPOINTS) {
@@ -52,6 +55,7 @@ test('SIGKILL at random moments loses no webhook', { timeout: 120_000 }, async (
     JSON.stringify({
       server: { port: 0, log_level: 'warn' },
       storage: { path: dbPath },
+      providers: [{ slug: 'flaky', kind: 'openai', base_url: `${provider.url}/v1`, schedule: '* * * * * *', models: [{ slug: 'm1' }] }],
       webhooks: {
         allow_private: true,
         timeout: '1s',
@@ -72,6 +76,8 @@ test('SIGKILL at random moments loses no webhook', { timeout: 120_000 }, async (
       }
     });
 
+  const incidentEvents = () =>
+    (db.sqlite.prepare('select count(*) as n from events where incident_id in (select id from incidents)').get() as { n: number }).n;
   let adminKey: string | undefined;
   let kills = 0;
   let last: ReturnType<typeof serve> | undefined;
@@ -92,6 +98,10 @@ test('SIGKILL at random moments loses no webhook', { timeout: 120_000 }, async (
       if (round === 0) adminKey = (await issueApiKey(db.kysely, { name: 'crash', scopes: ['admin'], rateLimit: 1e9, monthlyQuota: 1e9, expiresAt: null }, Date.now())).key;
       if (round === KILLS) {
         await emit(5);
+        // The last server stays up until the status engine has opened the incident and written
+        // its events (three consecutive failures, one probe a second, counted across restarts).
+        const deadline = Date.now() + 30_000;
+        while (incidentEvents() < 2 && Date.now() < deadline) await sleep(100);
         break;
       }
       if (url) {
@@ -115,6 +125,7 @@ test('SIGKILL at random moments loses no webhook', { timeout: 120_000 }, async (
     const deadline = Date.now() + 40_000;
     while (missing().length > 0 && Date.now() < deadline) await sleep(100);
     assert.ok(kills >= 20, `killed ${kills} times`);
+    assert.ok(incidentEvents() >= 2, 'the real incident wrote incident.created and provider.degraded');
     assert.deepEqual(missing().map(({ event, path }) => `${event.id} → ${path}`), [], 'every event reached every subscribed endpoint');
     assert.ok(expected().length > 60, `only ${expected().length} deliveries expected`);
 
@@ -140,6 +151,7 @@ test('SIGKILL at random moments loses no webhook', { timeout: 120_000 }, async (
     } finally {
       check.close();
       await receiver.close();
+      await provider.close();
       cli.remove();
       dir.remove();
     }

@@ -1,4 +1,5 @@
 import { Cron } from 'croner';
+import { compareText } from '../lib/compare.ts';
 
 /**
  * Stable offsets that spread targets sharing a schedule over its period, so fifty models on
@@ -35,7 +36,7 @@ export function spreadOffsets(targets: ReadonlyArray<{ key: string; schedule: st
     const period = schedulePeriod(schedule, from);
     const window = Math.max(1, Math.min(period, MAX_SPREAD_MS));
     const placed = keys.map((key) => ({ key, offset: Math.floor((stableHash(key) / 2 ** 32) * window) }));
-    placed.sort((a, b) => a.offset - b.offset || a.key.localeCompare(b.key));
+    placed.sort((a, b) => a.offset - b.offset || compareText(a.key, b.key));
     let previous = -1;
     for (const item of placed) {
       const offset = Math.min(Math.max(item.offset, previous + 1), Math.max(period - 1, 0));

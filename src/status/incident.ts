@@ -1,5 +1,6 @@
 import { describeCause, statusWords } from './describe.ts';
 import { isIncidentStatus, severityOf, type Cause, type IncidentSeverity, type StatusName } from './types.ts';
+import { compareText } from '../lib/compare.ts';
 
 export type IncidentScope = 'provider' | 'model';
 export type IncidentChange = 'opened' | 'reopened' | 'severity_changed' | 'models_changed' | 'resolved';
@@ -112,7 +113,7 @@ export function decideProvider(input: ProviderInput): ProviderDecision {
   const considered = input.providerMaintenance ? [] : input.targets.filter((t) => !t.maintenance);
   if (considered.length === 0) return { state, change: null, events: [] };
 
-  const affected = considered.filter((t) => isIncidentStatus(t.status)).sort((a, b) => severityOf(b.status) - severityOf(a.status) || a.model.localeCompare(b.model));
+  const affected = considered.filter((t) => isIncidentStatus(t.status)).sort((a, b) => severityOf(b.status) - severityOf(a.status) || compareText(a.model, b.model));
   const open = input.open;
   // A model inside a window keeps whatever place it had in the open incident: it neither joins,
   // leaves nor resolves it until its window ends, so its window fires no event.

@@ -6,6 +6,7 @@ import { DAY, HOUR, ceilTo, floorTo } from '../stats/windows.ts';
 import { listTargetInfos, type TargetInfo } from '../store/catalog-read.ts';
 import { readRollups, rowToAgg } from '../store/rollups.ts';
 import { SETTLED_MS, type Memo } from './memo.ts';
+import { compareText } from '../lib/compare.ts';
 
 export const PERIODS = ['day', 'week', 'month'] as const;
 export type Period = (typeof PERIODS)[number];
@@ -53,7 +54,7 @@ function group(targets: readonly TargetInfo[], aggs: Map<number, Agg>, key: (t: 
     mergeInto(entry.agg, agg);
     entry.targets += 1;
   }
-  return [...groups].sort(([a], [b]) => a.localeCompare(b)).map(([slug, g]) => ({ slug, name: g.name, targets: g.targets, metrics: headlineOf(g.agg) }));
+  return [...groups].sort(([a], [b]) => compareText(a, b)).map(([slug, g]) => ({ slug, name: g.name, targets: g.targets, metrics: headlineOf(g.agg) }));
 }
 
 /**

@@ -62,6 +62,9 @@ export function parseOrThrow<T>(schema: z.ZodType<T>, input: unknown, where: str
   return result.data;
 }
 
+/** Routes without query parameters still reject unknown ones; built once, not per request. */
+const NO_QUERY = z.strictObject({});
+
 /** A hook the API-access layer fills in: authenticate, check scope, count usage. */
 export type RouteGuard = (event: H3Event, route: ApiRoute) => void | Promise<void>;
 
@@ -73,7 +76,7 @@ export function mountRoutes(app: H3, deps: HttpDeps, routes: readonly ApiRoute[]
       const rawQuery: Record<string, string> = {};
       for (const [key, value] of url.searchParams) rawQuery[key] = value;
       const params = route.params ? parseOrThrow(route.params, event.context.params ?? {}, 'path') : {};
-      const query = route.query ? parseOrThrow(route.query, rawQuery, 'query') : parseOrThrow(z.strictObject({}), rawQuery, 'query');
+      const query = route.query ? parseOrThrow(route.query, rawQuery, 'query') : parseOrThrow(NO_QUERY, rawQuery, 'query');
       const body = route.body ? parseOrThrow(route.body, await readJson(event, deps.config().server.max_body_bytes), 'body') : undefined;
       const result = await route.handler({ event, params, query, body, deps });
       if (route.status) event.res.status = route.status;

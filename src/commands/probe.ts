@@ -4,6 +4,7 @@ import { runProbe } from '../probe/run.ts';
 import type { ProbeResult, RateLimitSnapshot } from '../probe/types.ts';
 import { EXIT, UsageError, type Command } from './command.ts';
 import { CONFIG_OPTIONS, configSource } from './config-source.ts';
+import { snapshotView } from '../stats/metrics-object.ts';
 
 /** The first thing to run when a provider looks wrong: one probe now, every number it measured. */
 export const probeCommand: Command = {
@@ -39,8 +40,6 @@ function pickTargets(all: ResolvedTarget[], selector: string): ResolvedTarget[] 
   throw new UsageError(`no target "${selector}" in the config${known.length > 0 ? ` (known: ${known.join(', ')})` : ' (it has no providers)'}`);
 }
 
-const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
 function toJson(result: ProbeResult) {
   return {
     ok: result.ok,
@@ -52,11 +51,7 @@ function toJson(result: ProbeResult) {
     output_tokens: result.outputTokens,
     request_id: result.requestId,
     error_message: result.errorMessage,
-    rate_limit: result.rateLimit && {
-      ...result.rateLimit,
-      requests_reset_at: isoOrNull(result.rateLimit.requests_reset_at),
-      tokens_reset_at: isoOrNull(result.rateLimit.tokens_reset_at),
-    },
+    rate_limit: result.rateLimit && snapshotView(result.rateLimit),
     started_at: new Date(result.startedAt).toISOString(),
   };
 }

@@ -6,6 +6,7 @@ import { rebuildRollups } from '../store/rollups-rebuild.ts';
 import { VERSION } from '../version.ts';
 import { UsageError, type Command } from './command.ts';
 import { CONFIG_OPTIONS, configSource } from './config-source.ts';
+import { isoOrNull } from '../lib/time.ts';
 
 const HELP = `Usage: cappulse rollups rebuild [--since TIME] [--json]
 
@@ -51,7 +52,7 @@ export const rollupsCommand: Command = {
         },
       });
       const seconds = (performance.now() - started) / 1000;
-      if (values.json) io.out(JSON.stringify({ ...report, from: report.from === null ? null : new Date(report.from).toISOString(), seconds }));
+      if (values.json) io.out(JSON.stringify({ ...report, from: isoOrNull(report.from), seconds }));
       else if (report.from === null) io.out('no raw results: nothing to rebuild');
       else {
         io.out(

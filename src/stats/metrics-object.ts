@@ -2,6 +2,7 @@ import type { RateLimitSnapshot } from '../probe/types.ts';
 import { availabilityFailures, rateLimitedCount, statsDigest, type Agg, type OutcomeCounts, type ValueStats } from './aggregate.ts';
 import { quantiles } from './digest.ts';
 import { WINDOWS, type WindowRange } from './windows.ts';
+import { isoOrNull } from '../lib/time.ts';
 
 /** The metrics object of DESIGN.md §5, built from an aggregate. Pure: no clock, no database. */
 export interface ValueSummary {
@@ -21,8 +22,7 @@ export type RateLimitSnapshotView = Omit<RateLimitSnapshot, 'requests_reset_at' 
 };
 
 export function snapshotView(snapshot: RateLimitSnapshot): RateLimitSnapshotView {
-  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-  return { ...snapshot, requests_reset_at: iso(snapshot.requests_reset_at), tokens_reset_at: iso(snapshot.tokens_reset_at) };
+  return { ...snapshot, requests_reset_at: isoOrNull(snapshot.requests_reset_at), tokens_reset_at: isoOrNull(snapshot.tokens_reset_at) };
 }
 
 export interface RateLimitView {

@@ -3,8 +3,7 @@ import { parseDuration } from '../../lib/durations.ts';
 import { getApiKey, issueApiKey, listApiKeys, revokeApiKey, SCOPES, type ApiKeyRecord } from '../../store/keys.ts';
 import { decodeCursor, listSchema, pageQuery, toPage } from '../pagination.ts';
 import { defineApiRoute, type ApiRoute } from '../route.ts';
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+import { isoOrNull as iso } from '../../lib/time.ts';
 
 export const apiKeySchema = z.object({
   id: z.string().describe('Key id (key_…); not secret.'),

@@ -4,6 +4,7 @@ import { OUTCOMES } from '../../stats/aggregate.ts';
 import type { Headline, MetricsObject } from '../../stats/metrics-object.ts';
 import { WINDOW_NAMES } from '../../stats/windows.ts';
 import type { StatusView } from '../../store/status-read.ts';
+import { isoOrNull } from '../../lib/time.ts';
 
 /** Response schemas shared by the provider and model routes, with one worked example each. */
 export const STATUS_NAMES = ['operational', 'degraded', 'partial_outage', 'major_outage', 'unknown', 'misconfigured'] as const;
@@ -15,7 +16,7 @@ export const statusFields = {
 };
 
 export function statusView(view: StatusView): { status: StatusView['status']; since: string | null; maintenance: boolean } {
-  return { status: view.status, since: view.since === null ? null : new Date(view.since).toISOString(), maintenance: view.maintenance };
+  return { status: view.status, since: isoOrNull(view.since), maintenance: view.maintenance };
 }
 
 export const windowQuery = z.strictObject({

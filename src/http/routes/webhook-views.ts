@@ -2,10 +2,9 @@ import { z } from 'zod';
 import { WEBHOOK_EVENT_TYPES } from '../../config/schema.ts';
 import type { AttemptRow, DeliveryRow } from '../../store/deliveries.ts';
 import type { EndpointRow } from '../../store/webhooks.ts';
+import { isoOrNull as iso } from '../../lib/time.ts';
 
 /** The JSON shapes of webhook endpoints, deliveries and attempts, and their examples. */
-const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
-
 export const endpointSchema = z.object({
   id: z.string().describe('we_… (we_cfg_… for endpoints defined in the config file).'),
   url: z.string(),

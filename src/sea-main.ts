@@ -6,15 +6,20 @@ import { dirname, join, resolve } from 'node:path';
 import * as sea from 'node:sea';
 import { runCli } from './cli.ts';
 import { processIo } from './commands/command.ts';
-import { addonCacheDirs, dlopenAddon, loadAddonFromBytes } from './lib/addon-cache.ts';
+import { addonCacheDirs, dlopenAddon, loadEmbeddedAddon } from './lib/addon-cache.ts';
 
-/** The SEA asset key of the better-sqlite3 addon (scripts/build/sea.mjs uses the same), and its file name beside dist/bundle.cjs. */
+/**
+ * The SEA asset key of the better-sqlite3 addon and its file name beside dist/bundle.cjs; the
+ * build stores its SHA-256 (hex) under the same key + `.sha256` (scripts/build/sea.mjs).
+ */
 const SQLITE_ADDON_ASSET = 'better_sqlite3.node';
 
 function loadSqliteAddon(): unknown {
   if (sea.isSea()) {
-    const bytes = new Uint8Array(sea.getRawAsset(SQLITE_ADDON_ASSET) as ArrayBuffer);
-    return loadAddonFromBytes(addonCacheDirs(process.env), 'better_sqlite3', bytes);
+    // getRawAsset is a view of the executable's own pages: nothing is read until bytes() is called.
+    const raw = sea.getRawAsset(SQLITE_ADDON_ASSET) as ArrayBuffer;
+    const addon = { name: 'better_sqlite3', sha256: sea.getAsset(`${SQLITE_ADDON_ASSET}.sha256`, 'utf8'), size: raw.byteLength, bytes: () => new Uint8Array(raw) };
+    return loadEmbeddedAddon(addonCacheDirs(process.env), addon);
   }
   // The bundle run by plain `node dist/bundle.cjs` (benchmarks, debugging): the build puts the
   // addon, compiled for the executable's Node, beside the bundle.

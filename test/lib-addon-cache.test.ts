@@ -4,39 +4,49 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
-import { addonCacheDirs, loadAddonFromBytes, materializeAddon } from '../src/lib/addon-cache.ts';
+import { addonCacheDirs, embeddedAddon, loadEmbeddedAddon, materializeAddon } from '../src/lib/addon-cache.ts';
 import { tempDir } from './helpers/temp.ts';
 
 // The addon node_modules built for the Node running the tests: the real thing to load.
 const addonPath = createRequire(import.meta.url).resolve('better-sqlite3/build/Release/better_sqlite3.node');
 const addonBytes = new Uint8Array(readFileSync(addonPath));
+const addon = embeddedAddon('better_sqlite3', addonBytes);
 const dir = tempDir();
 after(() => dir.remove());
 
 test('the cache file is named by ABI, platform and content hash, and written once', () => {
   const cache = dir.file('once');
-  const first = materializeAddon(cache, 'better_sqlite3', addonBytes);
+  const first = materializeAddon(cache, addon);
   assert.match(first, new RegExp(`better_sqlite3-abi${process.versions.modules}-${process.platform}-${process.arch}-[0-9a-f]{16}\\.node$`));
   const written = statSync(first);
-  const second = materializeAddon(cache, 'better_sqlite3', addonBytes);
+  const second = materializeAddon(cache, addon);
   assert.equal(second, first);
   assert.equal(statSync(second).mtimeMs, written.mtimeMs, 'an identical file is not rewritten');
   assert.deepEqual(readdirSync(cache), [first.slice(cache.length + 1)], 'no temp file left behind');
 
-  const other = materializeAddon(cache, 'better_sqlite3', new Uint8Array([1, 2, 3]));
+  const other = materializeAddon(cache, embeddedAddon('better_sqlite3', new Uint8Array([1, 2, 3])));
   assert.notEqual(other, first, 'different bytes get a different name');
 });
 
-test('a truncated or tampered file under the right name is replaced before loading', () => {
-  const cache = dir.file('tampered');
-  const file = materializeAddon(cache, 'better_sqlite3', addonBytes);
-  writeFileSync(file, 'not an addon');
-  assert.equal(materializeAddon(cache, 'better_sqlite3', addonBytes), file);
+test('a start that finds its addon cached never reads the embedded bytes', () => {
+  const cache = dir.file('lazy');
+  const file = materializeAddon(cache, addon);
+  let reads = 0;
+  const counted = { ...addon, bytes: () => (reads++, addonBytes) };
+  assert.equal(materializeAddon(cache, counted), file);
+  assert.equal(reads, 0);
+});
+
+test('a file cut short under the right name is replaced before loading', () => {
+  const cache = dir.file('truncated');
+  const file = materializeAddon(cache, addon);
+  writeFileSync(file, readFileSync(file).subarray(0, 1000));
+  assert.equal(materializeAddon(cache, addon), file);
   assert.ok(Buffer.from(addonBytes).equals(readFileSync(file)));
 });
 
 test('the loaded addon works as better-sqlite3 nativeBinding', () => {
-  const binding = loadAddonFromBytes([dir.file('load')], 'better_sqlite3', addonBytes);
+  const binding = loadEmbeddedAddon([dir.file('load')], addon);
   const db = new BetterSqlite3(':memory:', { nativeBinding: binding as string });
   assert.match((db.prepare('select sqlite_version() as v').get() as { v: string }).v, /^3\./);
   db.close();
@@ -46,13 +56,13 @@ test('an unusable cache folder falls through to the next; when all fail, each is
   const blocker = dir.file('a-file');
   writeFileSync(blocker, '');
   const unusable = join(blocker, 'cappulse'); // a folder inside a regular file cannot be created
-  const binding = loadAddonFromBytes([unusable, dir.file('fallback')], 'better_sqlite3', addonBytes) as { Database?: unknown };
+  const binding = loadEmbeddedAddon([unusable, dir.file('fallback')], addon) as { Database?: unknown };
   assert.equal(typeof binding.Database, 'function');
   assert.throws(
-    () => loadAddonFromBytes([unusable, join(blocker, 'other')], 'better_sqlite3', addonBytes),
+    () => loadEmbeddedAddon([unusable, join(blocker, 'other')], addon),
     (error: Error) => error.message.includes(unusable) && error.message.includes(join(blocker, 'other')),
   );
-  assert.throws(() => loadAddonFromBytes([dir.file('bad')], 'junk', new Uint8Array([1, 2, 3])), /cannot load the junk addon/);
+  assert.throws(() => loadEmbeddedAddon([dir.file('bad')], embeddedAddon('junk', new Uint8Array([1, 2, 3]))), /cannot load the junk addon/);
 });
 
 test('cache folders: $XDG_CACHE_HOME, else ~/.cache, then a per-user temp folder', () => {

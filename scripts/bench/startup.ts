@@ -2,7 +2,7 @@
 // Node (`node dist/bundle.cjs`) and a bare `node -e` HTTP server: the floor any Node service
 // starts from. Run: node --import tsx scripts/bench/startup.ts  (builds first if needed).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,6 +104,30 @@ async function startOnce(mode: Mode, home: string): Promise<{ ms: number; cpuMs:
   return { ms: run.ms, cpuMs: run.cpuMs };
 }
 
+/** The three modes started side by side and left idle; RSS read at each of IDLE_SAMPLES_MS. */
+async function idleMemory(modes: Mode[], home: string): Promise<ReturnType<typeof memoryMb>[][]> {
+  const running = await Promise.all(modes.map((mode) => start(mode, home)));
+  const samples: ReturnType<typeof memoryMb>[][] = [];
+  let waited = 0;
+  for (const at of IDLE_SAMPLES_MS) {
+    await new Promise((r) => setTimeout(r, at - waited));
+    waited = at;
+    samples.push(running.map((run) => memoryMb(run.child.pid!)));
+  }
+  await Promise.all(running.map((run) => run.done()));
+  return samples;
+}
+
+function dropPageCache(): boolean {
+  try {
+    spawnSync('sync');
+    writeFileSync('/proc/sys/vm/drop_caches', '1');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const mb = (file: string) => statSync(file).size / 1e6;
 
@@ -136,29 +160,29 @@ async function main() {
       }
     }
     // The three idle side by side: they do almost nothing, so they do not disturb each other.
-    const running = await Promise.all(modes.map((mode) => start(mode, home)));
-    const memory: ReturnType<typeof memoryMb>[][] = [];
-    let waited = 0;
-    for (const at of IDLE_SAMPLES_MS) {
-      await new Promise((r) => setTimeout(r, at - waited));
-      waited = at;
-      memory.push(running.map((run) => memoryMb(run.child.pid!)));
-    }
-    await Promise.all(running.map((run) => run.done()));
+    // RSS counts the executable's own pages that are mapped, and how many the kernel maps per
+    // fault depends on the page cache: a file just written (a fresh build, a copy) sits in large
+    // folios that are mapped whole, which adds about 15 MB of file pages. So memory is sampled
+    // twice: with the page cache as the build left it, and cold, as after a reboot (dropping the
+    // cache needs root; skipped otherwise).
+    const memory = [{ label: 'page cache as built', samples: await idleMemory(modes, home) }];
+    if (dropPageCache()) memory.push({ label: 'cold page cache', samples: await idleMemory(modes, home) });
 
     const base = { wall: median(times.get(modes[0]!.name)!.wall), cpu: median(times.get(modes[0]!.name)!.cpu) };
     const secs = IDLE_SAMPLES_MS.map((ms) => `${ms / 1000}s`);
     console.log(`Node ${stamp.node}${demo.length ? ', serve --demo' : ', serve (example config, no providers)'}; ${RUNS} starts each, interleaved; medians`);
-    console.log(`${'mode'.padEnd(28)} ${'exec→200 wall'.padStart(14)} ${'vs bare'.padStart(8)} ${'main-thread CPU'.padStart(16)} ${'vs bare'.padStart(8)}  ${secs.map((x) => `RSS (anon) @${x}`.padStart(20)).join(' ')}`);
+    const memHeader = memory.flatMap(({ label }) => secs.map((x) => `${label} @${x}`.padStart(28))).join(' ');
+    console.log(`${'mode'.padEnd(28)} ${'exec→200 wall'.padStart(14)} ${'vs bare'.padStart(8)} ${'main-thread CPU'.padStart(16)} ${'vs bare'.padStart(8)}  ${memHeader}`);
     modes.forEach((mode, i) => {
       const t = times.get(mode.name)!;
       const wall = median(t.wall);
       const cpu = median(t.cpu);
-      const mem = memory.map((sample) => `${sample[i]!.rss.toFixed(1)} (${sample[i]!.anon.toFixed(1)}) MB`.padStart(20)).join(' ');
+      const mem = memory.flatMap(({ samples }) => samples.map((sample) => `${sample[i]!.rss.toFixed(1)} (${sample[i]!.anon.toFixed(1)}) MB`.padStart(28))).join(' ');
       console.log(
         `${mode.name.padEnd(28)} ${`${wall.toFixed(0)} ms`.padStart(14)} ${`${(wall / base.wall).toFixed(2)}x`.padStart(8)} ${`${cpu.toFixed(0)} ms`.padStart(16)} ${`${(cpu / base.cpu).toFixed(2)}x`.padStart(8)}  ${mem}`,
       );
     });
+    console.log('memory: RSS (of which anonymous: heap, stacks, malloc), MB');
     console.log(`first start with an empty addon cache: ${coldCache.ms.toFixed(0)} ms wall, ${coldCache.cpuMs.toFixed(0)} ms CPU (writes the 2 MB addon once)`);
     console.log(`sizes: dist/cappulse ${mb(exe).toFixed(1)} MB (base node ${mb(join(node, '..', 'node-stripped')).toFixed(1)} MB stripped), bundle ${mb(bundle).toFixed(2)} MB, addon ${mb(join(DIST, 'better_sqlite3.node')).toFixed(2)} MB`);
   } finally {

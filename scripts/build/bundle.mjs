@@ -24,7 +24,7 @@ export async function bundle(root, outfile, finalDir) {
     metafile: true,
     // A banner, not an inline expression: a source may shadow `require` where it uses import.meta.url.
     banner: { js: `var ${SOURCE_URL} = (rel) => require("node:url").pathToFileURL(require("node:path").join(__dirname, rel)).href;` },
-    plugins: [sourceUrls(root, finalDir), noBindingsLookup()],
+    plugins: [sourceUrls(root, finalDir), noBindingsLookup(), asciiRegex()],
   });
   // A warning here (import.meta in a dependency, a require that cannot be bundled) is a feature
   // that would break only inside the executable: fail the build instead.
@@ -32,6 +32,7 @@ export async function bundle(root, outfile, finalDir) {
     const text = result.warnings.map((w) => `${w.location?.file ?? '?'}:${w.location?.line ?? '?'}: ${w.text}`).join('\n');
     throw new Error(`esbuild warnings:\n${text}`);
   }
+  await assertAscii(outfile);
   return { bytes: result.metafile.outputs[relative(root, outfile).split(sep).join('/')]?.bytes, inputs: Object.keys(result.metafile.inputs).length };
 }
 
@@ -68,6 +69,34 @@ function noBindingsLookup() {
       b.onLoad({ filter: /.*/, namespace: 'cappulse-stub' }, () => ({
         contents:
           'module.exports = () => { throw new Error("internal: the SQLite database was opened without the executable\'s nativeBinding (pass CliRuntime.nativeBinding to createApp / openDatabase)"); };',
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
+ * V8 keeps an all-ASCII script as one byte per character; a single other character makes it
+ * store the whole 1.4 MB bundle as UTF-16, twice the memory for the life of the process (the
+ * idle RSS goal of the executable is tight). esbuild escapes non-ASCII characters in strings
+ * but not in regular expression literals or tagged templates, so dashboard templates use HTML
+ * entities, dependencies are fixed up below, and the build fails if one slips through.
+ */
+async function assertAscii(file) {
+  const text = await readFile(file, 'utf8');
+  const at = text.search(/[^\x00-\x7f]/);
+  if (at === -1) return;
+  const line = text.slice(0, at).split('\n').length;
+  throw new Error(`the bundle must be ASCII-only (see assertAscii in scripts/build/bundle.mjs): line ${line}: …${text.slice(Math.max(0, at - 60), at + 20)}…`);
+}
+
+/** rou3 (h3's router) writes U+FFFC literally in a regular expression; the escape means the same. */
+function asciiRegex() {
+  return {
+    name: 'cappulse-ascii-regex',
+    setup(b) {
+      b.onLoad({ filter: /[\\/]rou3[\\/].*\.m?js$/ }, async (args) => ({
+        contents: (await readFile(args.path, 'utf8')).replaceAll('\uFFFC', '\\uFFFC'),
         loader: 'js',
       }));
     },

@@ -33,7 +33,7 @@ export function layout(page: Page, ctx: LayoutContext): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 ${page.refresh ? html`<meta http-equiv="refresh" content="${page.refresh}">` : ''}
-<title>${page.title} · CapPulse</title>
+<title>${page.title} &middot; CapPulse</title>
 <link rel="icon" href="/assets/favicon.svg?v=${v}" type="image/svg+xml">
 <link rel="stylesheet" href="/assets/dashboard.css?v=${v}">
 ${page.charts ? html`<link rel="stylesheet" href="/assets/uplot.min.css?v=${v}">` : ''}
@@ -46,7 +46,7 @@ ${page.charts ? html`<link rel="stylesheet" href="/assets/uplot.min.css?v=${v}">
 <main>
 ${page.body}
 </main>
-<footer>CapPulse ${ctx.version} · rendered ${formatTime(ctx.now)}${page.refresh ? html` · refreshes every ${page.refresh}s` : ''}</footer>
+<footer>CapPulse ${ctx.version} &middot; rendered ${formatTime(ctx.now)}${page.refresh ? html` &middot; refreshes every ${page.refresh}s` : ''}</footer>
 ${page.charts ? html`<script src="/assets/uplot.iife.min.js?v=${v}"></script><script src="/assets/charts.js?v=${v}"></script>` : ''}
 </body>
 </html>

@@ -39,7 +39,7 @@ function causeDetail(cause: unknown): Html {
 
 function timelineItem(update: IncidentUpdateRecord): Html {
   return html`<li>
-<div><strong>${KIND_LABELS[update.kind] ?? update.kind}</strong> · ${formatTime(update.at)} · ${statusBadge(update.severity)}</div>
+<div><strong>${KIND_LABELS[update.kind] ?? update.kind}</strong> &middot; ${formatTime(update.at)} &middot; ${statusBadge(update.severity)}</div>
 <div>${update.message}</div>
 ${causeDetail(update.cause)}
 </li>`;
@@ -50,7 +50,7 @@ export async function incidentPage(ctx: PageContext, id: string): Promise<Page> 
   if (!incident) throw new AppError('not_found', `no incident with id "${id}"`);
   const updates = await listIncidentUpdates(ctx.db, id);
   const body = html`<h1>${incident.title} ${statusBadge(incident.status)} ${statusBadge(incident.severity)}</h1>
-<p class="sub">${incident.id} · <a href="${providerHref(incident.providerSlug)}">${incident.providerName}</a> · ${incident.scope === 'model' ? 'model-scoped' : 'provider-wide'}</p>
+<p class="sub">${incident.id} &middot; <a href="${providerHref(incident.providerSlug)}">${incident.providerName}</a> &middot; ${incident.scope === 'model' ? 'model-scoped' : 'provider-wide'}</p>
 <div class="metrics">
 <div class="metric"><div class="k">Started</div><div class="v time">${formatTime(incident.startedAt)}</div></div>
 <div class="metric"><div class="k">${incident.resolvedAt === null ? 'Ongoing for' : 'Lasted'}</div><div class="v">${incidentDuration(incident, ctx.now)}</div></div>

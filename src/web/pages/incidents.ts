@@ -55,6 +55,6 @@ export async function incidentsPage(ctx: PageContext): Promise<Page> {
 ${shown.length === 0
     ? emptyState(before ? 'No older incidents' : 'No incidents', filter === 'open' ? 'Nothing is open right now.' : 'CapPulse has not recorded an incident yet. Incidents open when a status rule trips.')
     : incidentTable(shown, ctx.now)}
-${more ? html`<p><a href="/incidents?status=${filter}&amp;before=${last.startedAt}.${last.id}">Older incidents →</a></p>` : ''}`;
+${more ? html`<p><a href="/incidents?status=${filter}&amp;before=${last.startedAt}.${last.id}">Older incidents &rarr;</a></p>` : ''}`;
   return { title: 'Incidents', section: 'incidents', body };
 }

@@ -33,7 +33,7 @@ ${headlineCells(metrics)}
 </tr>
 ${entry.targets.map(
     ({ target, metrics: m }) => html`<tr class="model">
-<td>&nbsp;&nbsp;↳ <a href="${modelHref(target.modelSlug)}">${target.modelName}</a></td>
+<td>&nbsp;&nbsp;&#8627; <a href="${modelHref(target.modelSlug)}">${target.modelName}</a></td>
 <td>${statusCell(targets.get(target.id) ?? UNKNOWN_STATUS, now)}</td>
 ${headlineCells(m)}
 <td></td><td></td>

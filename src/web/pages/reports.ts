@@ -54,10 +54,10 @@ export async function reportsPage(ctx: PageContext): Promise<Page> {
   const incidents = await incidentCounts(ctx, range);
   const previous = periodContaining(period, range.from - 1);
   const inProgress = range.to > ctx.now;
-  const nav = html`<p><a href="/reports?period=${period}&amp;start=${isoDate(previous.from)}">← previous ${period}</a>${inProgress ? '' : html` · <a href="/reports?period=${period}&amp;start=${isoDate(range.to)}">next ${period} →</a>`}</p>`;
+  const nav = html`<p><a href="/reports?period=${period}&amp;start=${isoDate(previous.from)}">&larr; previous ${period}</a>${inProgress ? '' : html` &middot; <a href="/reports?period=${period}&amp;start=${isoDate(range.to)}">next ${period} &rarr;</a>`}</p>`;
 
   const body = html`<div class="toolbar"><h1>Report: ${periodTitle(range)}</h1>${choices('/reports', 'period', PERIODS, period)}</div>
-<p class="sub">${formatTime(range.from)} → ${formatTime(range.to)}${inProgress ? ' (in progress: counted up to now)' : ''}. Availability = successes / (successes + availability failures); percentiles over successful probes.</p>
+<p class="sub">${formatTime(range.from)} &rarr; ${formatTime(range.to)}${inProgress ? ' (in progress: counted up to now)' : ''}. Availability = successes / (successes + availability failures); percentiles over successful probes.</p>
 ${nav}
 ${report.providers.length === 0
     ? emptyState('No probes in this period', 'Reports fill in as CapPulse probes your providers.')

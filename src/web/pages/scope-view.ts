@@ -84,7 +84,7 @@ export function breakdownTable(rows: readonly TargetBreakdown[], by: 'model' | '
 export function bandList(bands: readonly Band[]): Html {
   if (bands.length === 0) return html``;
   return html`<div class="notice">Maintenance in this window (shaded on the charts): ${bands.slice(0, 5).map(
-    (b, i) => html`${i > 0 ? '; ' : ''}${formatTime(b.start)} → ${formatTime(b.end)}${b.models ? ` (${b.models.join(', ')})` : ''} — ${b.label}`,
+    (b, i) => html`${i > 0 ? '; ' : ''}${formatTime(b.start)} &rarr; ${formatTime(b.end)}${b.models ? ` (${b.models.join(', ')})` : ''} &mdash; ${b.label}`,
   )}${bands.length > 5 ? ` and ${bands.length - 5} more` : ''}</div>`;
 }
 

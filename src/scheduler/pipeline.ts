@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { ProbeResult, ProbeTarget } from '../probe/types.ts';
-import { insertResult, type StoredResult } from '../store/results.ts';
+import { createResultInserter, type StoredResult } from '../store/results.ts';
 
 /**
  * The pipeline step, named the way good monitors name it: evaluate (the probe, done before we
@@ -14,6 +14,8 @@ export interface PipelineStage {
   name: string;
   /** Runs inside the result's transaction; must use `trx`, never the outer database. */
   apply(trx: Kysely<Database>, target: ProbeTarget, stored: StoredResult): Promise<void>;
+  /** The transaction `apply` ran in was rolled back: drop anything kept from it. */
+  rolledBack?(target: ProbeTarget): void;
 }
 
 export interface AfterCommitHook {
@@ -32,13 +34,20 @@ export function createPipeline(deps: {
   logger: Logger;
 }): Pipeline {
   const { db, stages, afterCommit, logger } = deps;
+  const insertResult = createResultInserter();
 
-  const persist = (target: ProbeTarget, result: ProbeResult) =>
-    db.transaction().execute(async (trx) => {
-      const stored = await insertResult(trx, target.id, result);
-      for (const stage of stages) await stage.apply(trx, target, stored);
-      return stored;
-    });
+  const persist = async (target: ProbeTarget, result: ProbeResult) => {
+    try {
+      return await db.transaction().execute(async (trx) => {
+        const stored = await insertResult(trx, target.id, result);
+        for (const stage of stages) await stage.apply(trx, target, stored);
+        return stored;
+      });
+    } catch (error) {
+      for (const stage of stages) stage.rolledBack?.(target);
+      throw error;
+    }
+  };
 
   const alert = (target: ProbeTarget, stored: StoredResult) => {
     for (const hook of afterCommit) {

@@ -1,23 +1,22 @@
-import type { Kysely } from 'kysely';
 import type { Config } from '../config/schema.ts';
-import type { Database } from '../db/schema.ts';
 import type { Clock } from '../lib/clock.ts';
 import { prefixedId, randomBase62 } from '../lib/ids.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { ProbeTarget } from '../probe/types.ts';
 import { summarize } from '../stats/metrics-object.ts';
 import { windowEndingAt } from '../stats/windows.ts';
-import { gatherEvidence, type Outcome } from '../status/evidence.ts';
+import { gatherEvidence } from '../status/evidence.ts';
 import { decideProvider, type IncidentCause, type IncidentSnapshot } from '../status/incident.ts';
 import { initialTargetState, stepTarget } from '../status/machine.ts';
 import { inMaintenance } from '../status/maintenance.ts';
 import { eventData } from '../status/payloads.ts';
-import { longestWindowMs, thresholdsFor, type ResolvedThresholds } from '../status/thresholds.ts';
+import { thresholdsFor, type ResolvedThresholds } from '../status/thresholds.ts';
 import { isIncidentStatus, type Cause } from '../status/types.ts';
 import { enqueueEvent } from '../store/events.ts';
 import { addIncidentUpdate, findLastResolvedIncident, findOpenIncident, saveIncident, type IncidentRecord } from '../store/incidents.ts';
-import { findProviderStatus, findTargetStatus, listOutcomes, listProviderTargetStatuses, saveProviderStatus, saveTargetStatus } from '../store/status.ts';
+import { createStatusStatements, findProviderStatus, listProviderTargetStatuses, saveProviderStatus } from '../store/status.ts';
 import { readScopeWindow } from '../store/window-read.ts';
+import { createOutcomeWindows } from './outcome-window.ts';
 import type { PipelineStage } from './pipeline.ts';
 
 /** The 7-day p95 moves slowly; recomputing it once an hour keeps each evaluation cheap. */
@@ -40,14 +39,6 @@ export function createEventIds(): (now: number) => string {
   };
 }
 
-/** Everything inside the longest window, plus the newest few however old (for the runs). */
-async function recentOutcomes(trx: Kysely<Database>, targetId: number, t: ResolvedThresholds, now: number): Promise<Outcome[]> {
-  const windowed = await listOutcomes(trx, targetId, { from: now - longestWindowMs(t), to: now + 1 });
-  const need = Math.max(t.majorConsecutiveFailures, t.recoverySuccesses);
-  const rows = windowed.length >= need ? windowed : await listOutcomes(trx, targetId, { limit: Math.max(need, windowed.length) });
-  return rows as Outcome[];
-}
-
 function toSnapshot(record: IncidentRecord | undefined): IncidentSnapshot | null {
   if (!record) return null;
   return { ...record, severity: record.severity as IncidentSnapshot['severity'], scope: record.scope as IncidentSnapshot['scope'], cause: record.cause as IncidentCause };
@@ -63,15 +54,31 @@ export function createStatusStage(deps: { config: () => Config; clock: Clock; lo
   const newEventId = deps.newEventId ?? createEventIds();
   let decidedUnder: Config | null = null;
   const decided = new Set<number>();
+  const statements = createStatusStatements();
+  const outcomes = createOutcomeWindows(statements);
+  // Resolving a target's thresholds parses durations; a config object is frozen, so once per config.
+  let thresholdsUnder: Config | null = null;
+  const thresholds = new Map<string, ResolvedThresholds>();
+  const thresholdsOf = (config: Config, providerSlug: string, modelSlug?: string) => {
+    if (config !== thresholdsUnder) {
+      thresholdsUnder = config;
+      thresholds.clear();
+    }
+    const key = modelSlug === undefined ? providerSlug : `${providerSlug}/${modelSlug}`;
+    let resolved = thresholds.get(key);
+    if (resolved === undefined) thresholds.set(key, (resolved = thresholdsFor(config, providerSlug, modelSlug)));
+    return resolved;
+  };
 
   return {
     name: 'status',
-    async apply(trx, target: ProbeTarget) {
+    rolledBack: (target) => outcomes.forget(target.id),
+    async apply(trx, target: ProbeTarget, result) {
       const now = deps.clock.now();
       const config = deps.config();
-      const t = thresholdsFor(config, target.providerSlug, target.modelSlug);
+      const t = thresholdsOf(config, target.providerSlug, target.modelSlug);
 
-      const stored = await findTargetStatus(trx, target.id);
+      const stored = await statements.findTarget(trx, target.id);
       let baselineP95Ms = stored?.baselineP95Ms ?? null;
       let baselineAt = stored?.baselineAt ?? null;
       if (t.latencyP95Relative !== null && (baselineAt === null || now - baselineAt >= BASELINE_REFRESH_MS)) {
@@ -83,11 +90,11 @@ export function createStatusStage(deps: { config: () => Config; clock: Clock; lo
         baselineP95Ms = enough ? latency.p95 : null;
         baselineAt = enough ? now : null;
       }
-      const evidence = gatherEvidence(await recentOutcomes(trx, target.id, t, now), t, now, baselineP95Ms);
+      const evidence = gatherEvidence(await outcomes.recent(trx, target.id, result, t, now), t, now, baselineP95Ms);
       const prev = stored ? { status: stored.status, since: stored.since, cause: stored.cause as Cause | null, clearEvaluations: stored.clearEvaluations } : initialTargetState(now);
       const step = stepTarget(prev, evidence, t, now);
       const maintenance = inMaintenance(config.maintenance, now, target.providerSlug, target.modelSlug);
-      await saveTargetStatus(trx, target.id, { ...step.state, maintenance, baselineP95Ms, baselineAt }, now);
+      await statements.saveTarget(trx, target.id, { ...step.state, maintenance, baselineP95Ms, baselineAt }, now);
       if (step.transition) {
         log.info('target_status_changed', { target: target.key, from: step.transition.from, to: step.transition.to, rule: step.transition.cause.rule, value: step.transition.cause.value, maintenance });
       }
@@ -124,7 +131,7 @@ export function createStatusStage(deps: { config: () => Config; clock: Clock; lo
         providerMaintenance: inMaintenance(config.maintenance, now, target.providerSlug),
         open,
         lastResolved,
-        reopenWithinMs: thresholdsFor(config, target.providerSlug).reopenWithin.ms,
+        reopenWithinMs: thresholdsOf(config, target.providerSlug).reopenWithin.ms,
         trigger: { model: target.modelSlug, cause: step.transition?.cause ?? step.state.cause ?? step.finding.cause },
         now,
         newIncidentId: prefixedId('inc'),

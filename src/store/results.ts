@@ -1,16 +1,28 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { Database, ProbeResultsTable } from '../db/schema.ts';
 import type { ErrorClass, ProbeResult, RateLimitSnapshot } from '../probe/types.ts';
+import { compiledOnce } from './compiled-once.ts';
 
 export interface StoredResult extends ProbeResult {
   id: number;
   targetId: number;
 }
 
-export async function insertResult(trx: Kysely<Database>, targetId: number, result: ProbeResult): Promise<StoredResult> {
-  const row = await trx
-    .insertInto('probe_results')
-    .values({
+/** Every column insertResult writes, in the order its compiled statement binds them. */
+const INSERT_COLUMNS = ['target_id', 'started_at', 'ok', 'error_class', 'http_status', 'latency_ms', 'ttft_ms', 'ttfb_ms', 'output_tokens', 'request_id', 'rate_limit', 'error_message'] as const;
+
+export type ResultInserter = (trx: Kysely<Database>, targetId: number, result: ProbeResult) => Promise<StoredResult>;
+
+/** The pipeline's insert: one compiled statement per inserter, rebound for every result. */
+export function createResultInserter(): ResultInserter {
+  const insert = compiledOnce<{ id: number }>((db) =>
+    db
+      .insertInto('probe_results')
+      .values(Object.fromEntries(INSERT_COLUMNS.map((column) => [column, null])) as unknown as Insertable<ProbeResultsTable>)
+      .returning('id'),
+  );
+  return async (trx, targetId, result) => {
+    const values: Record<(typeof INSERT_COLUMNS)[number], unknown> = {
       target_id: targetId,
       started_at: result.startedAt,
       ok: result.ok ? 1 : 0,
@@ -23,10 +35,10 @@ export async function insertResult(trx: Kysely<Database>, targetId: number, resu
       request_id: result.requestId,
       rate_limit: result.rateLimit ? JSON.stringify(result.rateLimit) : null,
       error_message: result.errorMessage,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return { ...result, id: row.id, targetId };
+    };
+    const { rows } = await insert(trx, INSERT_COLUMNS.map((column) => values[column]));
+    return { ...result, id: rows[0]!.id, targetId };
+  };
 }
 
 type ResultRow = Selectable<ProbeResultsTable>;

@@ -1,5 +1,6 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema.ts';
+import type { Insertable, Kysely, Selectable } from 'kysely';
+import type { Database, TargetStatusTable } from '../db/schema.ts';
+import { compiledOnce } from './compiled-once.ts';
 import type { StatusName } from './status-read.ts';
 
 /**
@@ -16,9 +17,9 @@ export interface TargetStatusRecord {
   baselineAt: number | null;
 }
 
-export async function findTargetStatus(trx: Kysely<Database>, targetId: number): Promise<TargetStatusRecord | undefined> {
-  const row = await trx.selectFrom('target_status').selectAll().where('target_id', '=', targetId).executeTakeFirst();
-  if (!row) return undefined;
+type TargetStatusRow = Selectable<TargetStatusTable>;
+
+function toTargetStatusRecord(row: TargetStatusRow): TargetStatusRecord {
   return {
     status: row.status as StatusName,
     since: Number(row.since),
@@ -30,8 +31,12 @@ export async function findTargetStatus(trx: Kysely<Database>, targetId: number):
   };
 }
 
-export async function saveTargetStatus(trx: Kysely<Database>, targetId: number, record: TargetStatusRecord, evaluatedAt: number): Promise<void> {
-  const values = {
+/** Every column a save writes besides target_id, in the order the compiled upsert binds them. */
+const TARGET_STATUS_COLUMNS = ['status', 'since', 'cause', 'clear_evaluations', 'maintenance', 'evaluated_at', 'baseline_p95_ms', 'baseline_at'] as const;
+type TargetStatusValues = Record<(typeof TARGET_STATUS_COLUMNS)[number], string | number | null>;
+
+function targetStatusValues(record: TargetStatusRecord, evaluatedAt: number) {
+  return {
     status: record.status,
     since: record.since,
     cause: record.cause === null ? null : JSON.stringify(record.cause),
@@ -40,13 +45,70 @@ export async function saveTargetStatus(trx: Kysely<Database>, targetId: number, 
     evaluated_at: evaluatedAt,
     baseline_p95_ms: record.baselineP95Ms,
     baseline_at: record.baselineAt,
-  };
+  } satisfies TargetStatusValues;
+}
+
+export async function findTargetStatus(trx: Kysely<Database>, targetId: number): Promise<TargetStatusRecord | undefined> {
+  const row = await trx.selectFrom('target_status').selectAll().where('target_id', '=', targetId).executeTakeFirst();
+  return row ? toTargetStatusRecord(row) : undefined;
+}
+
+export async function saveTargetStatus(trx: Kysely<Database>, targetId: number, record: TargetStatusRecord, evaluatedAt: number): Promise<void> {
+  const values = targetStatusValues(record, evaluatedAt);
   await trx
     .insertInto('target_status')
     .values({ target_id: targetId, ...values })
     .onConflict((oc) => oc.column('target_id').doUpdateSet(values))
     .execute();
 }
+
+/** What the rows of one target from a start time on add up to: enough to tell a copy of them is whole. */
+export interface OutcomeTally {
+  count: number;
+  maxId: number | null;
+  sumId: number | null;
+}
+
+/**
+ * The status stage's per-probe statements (findTargetStatus, saveTargetStatus and an outcome
+ * tally), compiled once and rebound (see compiledOnce); same SQL effect as the functions above.
+ */
+export function createStatusStatements() {
+  const select = compiledOnce<TargetStatusRow>((db) => db.selectFrom('target_status').selectAll().where('target_id', '=', 0));
+  const placeholders = Object.fromEntries(TARGET_STATUS_COLUMNS.map((column) => [column, null])) as unknown as TargetStatusValues;
+  const upsert = compiledOnce((db) =>
+    db
+      .insertInto('target_status')
+      .values({ target_id: 0, ...placeholders } as Insertable<TargetStatusTable>)
+      .onConflict((oc) => oc.column('target_id').doUpdateSet((eb) => Object.fromEntries(TARGET_STATUS_COLUMNS.map((column) => [column, eb.ref(`excluded.${column}`)])))),
+  );
+  // Answered from the (target_id, started_at) index alone: it holds the row id too.
+  const tally = compiledOnce<{ n: number; max_id: number | null; sum_id: number | null }>((db) =>
+    db
+      .selectFrom('probe_results')
+      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.max('id').as('max_id'), eb.fn.sum<number>('id').as('sum_id')])
+      .where('target_id', '=', 0)
+      .where('started_at', '>=', 0),
+  );
+  return {
+    async findTarget(trx: Kysely<Database>, targetId: number): Promise<TargetStatusRecord | undefined> {
+      const { rows } = await select(trx, [targetId]);
+      return rows[0] ? toTargetStatusRecord(rows[0]) : undefined;
+    },
+    async saveTarget(trx: Kysely<Database>, targetId: number, record: TargetStatusRecord, evaluatedAt: number): Promise<void> {
+      const values = targetStatusValues(record, evaluatedAt);
+      await upsert(trx, [targetId, ...TARGET_STATUS_COLUMNS.map((column) => values[column])]);
+    },
+    /** Rows of a target with started_at ≥ from. */
+    async tallyOutcomes(trx: Kysely<Database>, targetId: number, from: number): Promise<OutcomeTally> {
+      const { rows } = await tally(trx, [targetId, from]);
+      const row = rows[0]!;
+      return { count: Number(row.n), maxId: row.max_id === null ? null : Number(row.max_id), sumId: row.sum_id === null ? null : Number(row.sum_id) };
+    },
+  };
+}
+
+export type StatusStatements = ReturnType<typeof createStatusStatements>;
 
 export interface ProviderTargetStatus {
   targetId: number;

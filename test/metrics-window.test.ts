@@ -8,18 +8,21 @@ import { DAY, HOUR, MINUTE, WINDOW_NAMES, WINDOWS, type WindowName } from '../sr
 import { findModel, findProvider, listTargetInfos } from '../src/store/catalog-read.ts';
 import { modelMetrics, providerMetrics, type ScopeMetrics } from '../src/store/metrics.ts';
 import { rebuildRollups } from '../src/store/rollups-rebuild.ts';
+import { createWindowCache, type WindowCache } from '../src/store/window-cache.ts';
 import { openMetricsDb, probeResult, seededRandom, snapshot, SOME_CLASSES, type MetricsDb } from './helpers/metrics-db.ts';
 import { rankError } from './helpers/rank.ts';
 
 /**
- * Windows read through rollups and the closed-hours cache must count exactly what a brute-force
+ * Windows read through rollups and the closed-time cache must count exactly what a brute-force
  * scan of the same results counts: results on bucket edges, in the ragged first and last hour
- * and minute, and outside the window (before, after, in the future) once or not at all.
+ * and minute, and outside the window (before, after, in the future) once or not at all. Reads
+ * go through one WindowCache, as the server's do, and must agree with uncached reads.
  */
 const NOW = Date.UTC(2026, 0, 10, 10, 30, 15, 500);
 type Placed = ProbeResult & { targetId: number; seq: number };
 
 let m: MetricsDb;
+let cache: WindowCache;
 const placed: Placed[] = [];
 
 async function place(provider: string, model: string, result: Partial<ProbeResult> & { startedAt: number }): Promise<void> {
@@ -38,6 +41,7 @@ before(async () => {
     NOW - 9 * DAY,
     { now: () => NOW, monotonic: () => performance.now() },
   );
+  cache = createWindowCache();
   const random = seededRandom(7);
   const pairs = [['alpha', 'm1'], ['alpha', 'm2'], ['beta', 'm1']] as const;
   // Random results over 8 days before now and an hour after it, in shuffled order.
@@ -124,30 +128,38 @@ function assertMatches(got: MetricsObject, targetIds: readonly number[], window:
   assert.equal(total, got.probes, `${label}: series adds up`);
 }
 
-async function scopes(): Promise<Array<{ label: string; ids: number[]; read: (w: WindowName) => Promise<ScopeMetrics> }>> {
+type ScopeRead = { label: string; ids: number[]; read: (w: WindowName) => Promise<ScopeMetrics>; uncached: (w: WindowName) => Promise<ScopeMetrics> };
+
+async function scopes(): Promise<ScopeRead[]> {
   const db = m.db.kysely;
   const out = [];
   for (const slug of ['alpha', 'beta']) {
     const provider = (await findProvider(db, slug))!;
     const ids = (await listTargetInfos(db, { providerIds: [provider.id] })).map((t) => t.id);
-    out.push({ label: `provider ${slug}`, ids, read: (w: WindowName) => providerMetrics(db, provider, w, NOW) });
+    out.push({ label: `provider ${slug}`, ids, read: (w: WindowName) => providerMetrics(db, provider, w, NOW, cache), uncached: (w: WindowName) => providerMetrics(db, provider, w, NOW) });
   }
   const model = (await findModel(db, 'm1'))!;
   const ids = (await listTargetInfos(db, { modelIds: [model.id] })).map((t) => t.id);
-  out.push({ label: 'model m1', ids, read: (w: WindowName) => modelMetrics(db, model, w, NOW) });
+  out.push({ label: 'model m1', ids, read: (w: WindowName) => modelMetrics(db, model, w, NOW, cache), uncached: (w: WindowName) => modelMetrics(db, model, w, NOW) });
   return out;
 }
 
+/** Rows changed by this connection since it opened: a read must leave it where it was. */
+const changes = () => (m.db.sqlite.prepare('select total_changes() as n').get() as { n: number }).n;
+
 test('every window of every scope counts exactly what a scan of the raw results counts', async () => {
+  const before = changes();
   for (const scope of await scopes()) {
     for (const window of WINDOW_NAMES) {
       const cold = await scope.read(window);
       assertMatches(cold.metrics, scope.ids, window, `${scope.label} ${window}`);
       for (const entry of cold.targets) assertHeadline(entry.metrics, [entry.target.id], window, `${scope.label} ${window} ${entry.target.modelSlug}`);
       const warm = await scope.read(window);
-      assert.deepEqual(warm, cold, `${scope.label} ${window}: the cached closed hours give the same answer`);
+      assert.deepEqual(warm, cold, `${scope.label} ${window}: the cached closed time gives the same answer`);
+      assert.deepEqual(await scope.uncached(window), cold, `${scope.label} ${window}: a read without the cache gives the same answer`);
     }
   }
+  assert.equal(changes(), before, 'metrics reads write nothing');
 });
 
 test('the windows hold what they should at their edges', async () => {
@@ -161,13 +173,29 @@ test('the windows hold what they should at their edges', async () => {
   assert.equal(metrics.series.points[0]!.start, new Date(Math.floor((NOW - HOUR) / MINUTE) * MINUTE).toISOString());
 });
 
-test('a late result in a cached closed hour is counted', async () => {
+test('a late result in cached closed time is counted, in the hours and in the minutes', async () => {
   const alpha = (await scopes())[0]!;
-  const before = await alpha.read('7d');
-  await place('alpha', 'm2', { startedAt: NOW - 3 * DAY, latencyMs: 123 });
-  const afterLate = await alpha.read('7d');
-  assert.equal(afterLate.metrics.probes, before.metrics.probes + 1);
-  assertMatches(afterLate.metrics, alpha.ids, '7d', 'after a late result');
+  // 3 days back lands in the 7d window's whole hours, 25 hours back in the 24h window's first
+  // minutes (before its first whole hour), 20 minutes back in the 1h window's closed minutes.
+  for (const [window, at] of [['7d', NOW - 3 * DAY], ['24h', NOW - DAY + 10 * MINUTE], ['1h', NOW - 20 * MINUTE]] as const) {
+    const before = await alpha.read(window);
+    await place('alpha', 'm2', { startedAt: at, latencyMs: 5000 });
+    const afterLate = await alpha.read(window);
+    assert.equal(afterLate.metrics.probes, before.metrics.probes + 1, `${window}: probes`);
+    assert.notDeepEqual(afterLate.metrics.latency_ms, before.metrics.latency_ms, `${window}: the slow result moves the latency summary`);
+    assertMatches(afterLate.metrics, alpha.ids, window, `${window} after a late result`);
+    assert.deepEqual(afterLate, await alpha.uncached(window), `${window}: cached and uncached agree after a late result`);
+  }
+});
+
+test('a result landing in the open minutes is counted on the next read', async () => {
+  const alpha = (await scopes())[0]!;
+  const before = await alpha.read('1h');
+  await place('alpha', 'm1', { startedAt: NOW - 2 * MINUTE, latencyMs: 4321, rateLimit: snapshot(1, 100) });
+  const next = await alpha.read('1h');
+  assert.equal(next.metrics.probes, before.metrics.probes + 1);
+  assertMatches(next.metrics, alpha.ids, '1h', 'after a result in the open minutes');
+  assert.deepEqual(next, await alpha.uncached('1h'));
 });
 
 test('a rebuild from raw results gives the same rollups and the same metrics', async () => {
@@ -188,6 +216,19 @@ test('a rebuild from raw results gives the same rollups and the same metrics', a
   const again = [];
   for (const scope of await scopes()) for (const window of WINDOW_NAMES) again.push(await scope.read(window));
   assert.deepEqual(again, answers);
+
+  // Rollups damaged behind the cache's back (another process, a manual edit) are seen too: the
+  // cache checks the rows' fingerprint on every read instead of trusting a write path to tell it.
+  const alpha = (await scopes())[0]!;
+  const alphaWeek = answers[WINDOW_NAMES.indexOf('7d')]!;
+  const hour = Math.floor((NOW - 2 * DAY) / HOUR) * HOUR;
+  await db.updateTable('rollups_hour').set((eb) => ({ probes: eb('probes', '+', 1000), ok: eb('ok', '+', 1000) })).where('bucket', '=', hour).where('target_id', 'in', alpha.ids).execute();
+  const damaged = await alpha.read('7d');
+  const rows = (await db.selectFrom('rollups_hour').select('target_id').where('bucket', '=', hour).where('target_id', 'in', alpha.ids).execute()).length;
+  assert.ok(rows > 0);
+  assert.equal(damaged.metrics.probes, alphaWeek.metrics.probes + 1000 * rows);
+  await rebuildRollups(db);
+  assert.deepEqual(await alpha.read('7d'), alphaWeek);
 });
 
 test('rebuild --since leaves earlier hours alone', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import tdigest from 'tdigest';
-import { addValue, compact, digestOf, digestWeight, emptyDigest, fromUnit, MAX_CENTROIDS, mergeDigests, quantiles, toUnit, type Digest } from '../src/stats/digest.ts';
+import { addValue, compact, digestOf, digestWeight, emptyDigest, fromUnit, MAX_CENTROIDS, mergeDigests, quantiles, quantilesOfParts, toUnit, type Digest } from '../src/stats/digest.ts';
 import { decodeDigest, encodeDigest } from '../src/stats/digest-codec.ts';
 import { seededRandom } from './helpers/metrics-db.ts';
 import { rankError } from './helpers/rank.ts';
@@ -122,4 +122,44 @@ test('quantiles follow the npm tdigest package exactly (the package is the oracl
       got.forEach((value, i) => assert.ok(Math.abs(value - expected[i]!) <= 1e-9 * Math.max(1, expected[i]!), `p=${ps[i]}: ${value} vs ${expected[i]}`));
     }),
   );
+});
+
+/** The union by brute force: every position's weights added up, positions sorted. */
+function referenceUnion(parts: readonly Digest[]): Digest {
+  const counts = new Map<number, number>();
+  for (const part of parts) part.units.forEach((unit, i) => counts.set(unit, (counts.get(unit) ?? 0) + part.counts[i]!));
+  const units = [...counts.keys()].sort((a, b) => a - b);
+  return { units, counts: units.map((unit) => counts.get(unit)!) };
+}
+
+test('an unbounded merge is the union of the centroids, whatever the order and sizes of the parts', () => {
+  const group = fc.array(fc.double({ min: 0, max: 60_000, noNaN: true }), { maxLength: 500 });
+  fc.assert(
+    fc.property(fc.array(group, { maxLength: 14 }), (groups) => {
+      const digests = groups.map(digestOf);
+      const union = referenceUnion(digests);
+      assert.deepEqual(mergeDigests(digests, { bounded: false }), digests.some((d) => d.units.length > 0) ? union : emptyDigest());
+      assert.deepEqual(mergeDigests([...digests].reverse(), { bounded: false }), mergeDigests(digests, { bounded: false }));
+    }),
+  );
+});
+
+test('quantiles of parts read without merging them equal quantiles of their merge, to the bit', () => {
+  const group = fc.array(fc.double({ min: 0, max: 60_000, noNaN: true }), { maxLength: 800 });
+  const ps = fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 6 });
+  fc.assert(
+    fc.property(fc.array(group, { maxLength: 10 }), ps, (groups, wanted) => {
+      // Compacted parts too: a cached window holds compacted digests, open minutes hold exact ones.
+      const digests = groups.map((values, i) => (i % 2 === 0 ? compact(digestOf(values)) : digestOf(values)));
+      const merged = mergeDigests(digests, { bounded: false });
+      assert.deepEqual(quantilesOfParts(digests, wanted), quantiles(merged, wanted));
+    }),
+  );
+  // The walk must also stop right on a centroid's middle and at both ends.
+  const two: Digest[] = [
+    { units: [10, 20, 30], counts: [2, 2, 2] },
+    { units: [20, 40], counts: [2, 4] },
+  ];
+  for (const p of [0, 1 / 12, 0.25, 0.5, 0.75, 1]) assert.deepEqual(quantilesOfParts(two, [p]), quantiles(mergeDigests(two, { bounded: false }), [p]), `p=${p}`);
+  assert.equal(quantilesOfParts([emptyDigest(), emptyDigest()], [0.5]), undefined);
 });

@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.ts';
 import type { Db } from '../db/connect.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
+import type { WindowCache } from '../store/window-cache.ts';
 import type { ApiAccess } from './auth.ts';
 
 /** What route handlers may use; built once by createApp and passed to every route module. */
@@ -17,4 +18,6 @@ export interface HttpDeps {
   access?: ApiAccess;
   /** The webhook deliverer, woken when a route queues a delivery (test, redeliver, recover). */
   webhooks?: { wake(): void };
+  /** Merged closed time of metrics windows, kept in memory. Built by createHttpApp when absent. */
+  windows?: WindowCache;
 }

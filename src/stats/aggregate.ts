@@ -5,7 +5,7 @@ import {
   type ProbeResult,
   type RateLimitSnapshot,
 } from '../probe/types.ts';
-import { addValue, compact, emptyDigest, MAX_CENTROIDS, mergeDigests, type Digest } from './digest.ts';
+import { addValue, compact, emptyDigest, MAX_CENTROIDS, mergeDigests, quantilesOfParts, type Digest } from './digest.ts';
 
 /**
  * What a rollup bucket, a raw edge or a whole window knows: exact counts and sums, and digests
@@ -50,7 +50,11 @@ export interface Agg {
 export type ResultFacts = Pick<ProbeResult, 'startedAt' | 'ok' | 'errorClass' | 'latencyMs' | 'ttftMs' | 'rateLimit'>;
 
 export function emptyCounts(): OutcomeCounts {
-  return Object.fromEntries(OUTCOMES.map((outcome) => [outcome, 0])) as OutcomeCounts;
+  // A loop, not Object.fromEntries: every rollup row read makes one, and fromEntries cost more
+  // than decoding the row's digests.
+  const counts = {} as OutcomeCounts;
+  for (const outcome of OUTCOMES) counts[outcome] = 0;
+  return counts;
 }
 
 export function emptyStats(): ValueStats {
@@ -113,6 +117,18 @@ function mergeStats(into: ValueStats, from: ValueStats): void {
   into.parts.push(...from.parts);
 }
 
+function copyStats(stats: ValueStats): ValueStats {
+  return { count: stats.count, sum: stats.sum, max: stats.max, own: stats.own, parts: [...stats.parts] };
+}
+
+/**
+ * A copy that more aggs can be merged into (mergeInto) without changing `agg`: what a cached
+ * merge hands each request. Digests are shared, so never addResult() into a copy.
+ */
+export function copyAgg(agg: Agg): Agg {
+  return { probes: agg.probes, counts: { ...agg.counts }, latency: copyStats(agg.latency), ttft: copyStats(agg.ttft), rlMinRatio: agg.rlMinRatio, rlLatest: agg.rlLatest };
+}
+
 /** Adds `from` into `into`; `from` is left as it was and may be merged elsewhere too. */
 export function mergeInto(into: Agg, from: Agg): Agg {
   into.probes += from.probes;
@@ -135,6 +151,11 @@ export function statsDigest(stats: ValueStats, bounded = false): Digest {
   }
   if (bounded && stats.own.units.length > MAX_CENTROIDS) stats.own = compact(stats.own);
   return stats.own;
+}
+
+/** Quantiles of everything folded in, leaving `stats` as it is (a cached merge may be shared). */
+export function statsQuantiles(stats: ValueStats, ps: readonly number[]): number[] | undefined {
+  return quantilesOfParts(stats.parts.length === 0 ? [stats.own] : [stats.own, ...stats.parts], ps);
 }
 
 export function availabilityFailures(counts: OutcomeCounts): number {

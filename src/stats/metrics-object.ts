@@ -1,6 +1,5 @@
 import type { RateLimitSnapshot } from '../probe/types.ts';
-import { availabilityFailures, rateLimitedCount, statsDigest, type Agg, type OutcomeCounts, type ValueStats } from './aggregate.ts';
-import { quantiles } from './digest.ts';
+import { availabilityFailures, rateLimitedCount, statsQuantiles, type Agg, type OutcomeCounts, type ValueStats } from './aggregate.ts';
 import { WINDOWS, type WindowRange } from './windows.ts';
 import { isoOrNull } from '../lib/time.ts';
 
@@ -65,6 +64,7 @@ export interface MetricsObject extends Headline {
 }
 
 const PERCENTILES = [0.5, 0.9, 0.95, 0.99] as const;
+const P95 = [0.95] as const;
 
 /** Digest precision is 0.1 %, so hundredths of a millisecond already say more than we know. */
 function ms(value: number): number {
@@ -73,7 +73,7 @@ function ms(value: number): number {
 
 export function summarize(stats: ValueStats): ValueSummary | null {
   if (stats.count === 0) return null;
-  const [p50, p90, p95, p99] = quantiles(statsDigest(stats), PERCENTILES) ?? [];
+  const [p50, p90, p95, p99] = statsQuantiles(stats, PERCENTILES) ?? [];
   return {
     p50: ms(p50 ?? 0),
     p90: ms(p90 ?? 0),
@@ -113,7 +113,7 @@ export function headlineOf(agg: Agg): Headline {
 
 export function seriesPointOf(start: number, agg: Agg): SeriesPoint {
   const { error_rate, rate_limited_rate } = rates(agg);
-  const p95 = agg.latency.count === 0 ? undefined : quantiles(statsDigest(agg.latency), [0.95])?.[0];
+  const p95 = agg.latency.count === 0 ? undefined : statsQuantiles(agg.latency, P95)?.[0];
   return { start: new Date(start).toISOString(), probes: agg.probes, error_rate, rate_limited_rate, p95_ms: p95 === undefined ? null : ms(p95) };
 }
 

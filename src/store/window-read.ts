@@ -1,19 +1,20 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { aggFromJson, aggToJson, type AggJson } from '../stats/agg-json.ts';
-import { addResult, emptyAgg, mergeInto, type Agg } from '../stats/aggregate.ts';
+import { addResult, copyAgg, emptyAgg, mergeInto, statsDigest, type Agg } from '../stats/aggregate.ts';
 import { seriesPointOf, type SeriesPoint } from '../stats/metrics-object.ts';
-import { floorTo, HOUR, LATE_RESULT_GRACE_MS, planSources, seriesStarts, windowPlan, type Span, type WindowRange } from '../stats/windows.ts';
+import { floorTo, HOUR, LATE_RESULT_GRACE_MS, planSources, seriesStarts, windowPlan, type Span, type WindowPlan, type WindowRange } from '../stats/windows.ts';
 import { FACT_COLUMNS, findRateLimitsAt, rateLimitKey, rowToFacts } from './result-facts.ts';
-import { loadSpan, saveSpan } from './rollup-spans.ts';
+import { forgetMinutesBefore, readMinutesSeen, rollupsFingerprint } from './rollup-reads.ts';
 import { readRollups, rowToAgg, type RollupTable } from './rollups.ts';
+import type { WindowCache } from './window-cache.ts';
 
 /**
  * Reads a window for a scope (one target, a provider's targets, a model's targets). Closed
- * time never changes, so it is merged once and kept (rollup_spans): whole hours until the
- * window moves on by an hour, the other whole minutes until it moves on by a minute. A request
- * then reads those two rows plus the last few minutes of minute rollups and the partial minutes
- * of raw rows at each end: its cost does not grow with the probe rate or the window.
+ * time never changes, so with a WindowCache it is merged once and kept in memory: whole hours
+ * until the window moves on by an hour, the other whole minutes until it moves on by a minute.
+ * A request then checks those two parts' fingerprints and reads only the last few minutes of
+ * minute rollups and the partial minutes of raw rows at each end: its cost does not grow with
+ * the probe rate or the window. Without a cache every part is read afresh.
  */
 export interface Scope {
   /** Cache key: `t:<target id>`, `p:<provider id>` or `m:<model id>`. */
@@ -35,6 +36,15 @@ interface Part {
   points: Map<number, SeriesPoint>;
 }
 
+/** Aggregates of one rollup row, or of the raw results of one target in one series bucket. */
+interface Piece {
+  targetId: number;
+  bucket: number;
+  agg: Agg;
+}
+
+type RollupSource = (table: RollupTable, span: Span) => Promise<Piece[]>;
+
 const emptyPart = (): Part => ({ byTarget: new Map(), byBucket: new Map(), points: new Map() });
 
 function slot<K>(map: Map<K, Agg>, key: K): Agg {
@@ -44,6 +54,18 @@ function slot<K>(map: Map<K, Agg>, key: K): Agg {
     map.set(key, agg);
   }
   return agg;
+}
+
+const pieceOf = (row: Parameters<typeof rowToAgg>[0]): Piece => ({ targetId: row.target_id, bucket: Number(row.bucket), agg: rowToAgg(row) });
+
+function storedRollups(db: Kysely<Database>, targetIds: readonly number[]): RollupSource {
+  return async (table, span) => (await readRollups(db, table, targetIds, span)).map(pieceOf);
+}
+
+/** The open minutes through the cache's decoded rows; anything else as stored. */
+function openRollups(db: Kysely<Database>, targetIds: readonly number[], cache: WindowCache): RollupSource {
+  const stored = storedRollups(db, targetIds);
+  return (table, span) => (table === 'rollups_minute' ? readMinutesSeen(db, targetIds, span, cache.minutes) : stored(table, span));
 }
 
 async function readRaw(db: Kysely<Database>, targetIds: readonly number[], [from, to]: Span) {
@@ -58,10 +80,10 @@ async function readRaw(db: Kysely<Database>, targetIds: readonly number[], [from
 }
 
 /** Per-target and per-series-bucket aggregates of some ranges, from rollups and raw rows. */
-async function readRanges(db: Kysely<Database>, targetIds: readonly number[], ranges: readonly Span[], bucketMs: number): Promise<Part> {
+async function readRanges(db: Kysely<Database>, targetIds: readonly number[], ranges: readonly Span[], bucketMs: number, rollups: RollupSource): Promise<Part> {
   const part = emptyPart();
   if (targetIds.length === 0) return part;
-  const add = (targetId: number, bucket: number, agg: Agg) => {
+  const add = ({ targetId, bucket, agg }: Piece) => {
     mergeInto(slot(part.byTarget, targetId), agg);
     mergeInto(slot(part.byBucket, floorTo(bucket, bucketMs)), agg);
   };
@@ -72,19 +94,19 @@ async function readRanges(db: Kysely<Database>, targetIds: readonly number[], ra
       ['rollups_minute', plan.minute],
     ];
     for (const [table, spans] of levels) {
-      for (const span of spans) for (const row of await readRollups(db, table, targetIds, span)) add(row.target_id, Number(row.bucket), rowToAgg(row));
+      for (const span of spans) for (const piece of await rollups(table, span)) add(piece);
     }
     for (const span of plan.raw) {
-      const edge = new Map<string, { targetId: number; bucket: number; agg: Agg }>();
+      const edge = new Map<string, Piece>();
       for (const row of await readRaw(db, targetIds, span)) {
         const facts = rowToFacts(row);
         const bucket = floorTo(facts.startedAt, bucketMs);
         const key = `${row.target_id}:${bucket}`;
-        let entry = edge.get(key);
-        if (!entry) edge.set(key, (entry = { targetId: row.target_id, bucket, agg: emptyAgg() }));
-        addResult(entry.agg, facts);
+        let piece = edge.get(key);
+        if (!piece) edge.set(key, (piece = { targetId: row.target_id, bucket, agg: emptyAgg() }));
+        addResult(piece.agg, facts);
       }
-      for (const { targetId, bucket, agg } of edge.values()) add(targetId, bucket, agg);
+      for (const piece of edge.values()) add(piece);
     }
   }
   return part;
@@ -100,63 +122,110 @@ export async function resolveRateLimits(db: Kysely<Database>, aggs: Iterable<Agg
   for (const seen of pending) seen.snapshot = found.get(rateLimitKey(seen.targetId!, seen.at)) ?? null;
 }
 
-interface PartJson {
-  targets: Array<[number, AggJson]>;
-  buckets?: Array<[number, AggJson]>;
-  points?: SeriesPoint[];
+/** Digests compacted to what a stored rollup holds: a closed part is kept, so it is kept small. */
+function compactAgg(agg: Agg): void {
+  statsDigest(agg.latency, true);
+  statsDigest(agg.ttft, true);
+}
+
+/** Merges what other parts added into one digest now, so later reads of `agg` only share it. */
+function settleAgg(agg: Agg): Agg {
+  statsDigest(agg.latency);
+  statsDigest(agg.ttft);
+  return agg;
 }
 
 /**
- * A closed part from the cache, or read once and stored. Whole hours are kept as finished
- * series points (no series bucket crosses an hour); minute parts keep their buckets' aggregates,
- * since a 15-minute or hourly bucket may continue in the open part.
+ * Merges a closed part. Whole hours become finished series points (no series bucket crosses an
+ * hour); minute parts keep their buckets' aggregates, since a 15-minute or hourly bucket may
+ * continue in the open part.
  */
-async function closedPart(db: Kysely<Database>, scope: Scope, range: WindowRange, kind: 'hours' | 'minutes', spans: Span[], now: number): Promise<Part> {
-  const key = kind === 'hours' ? range.name : `${range.name}:minutes`;
-  const bounds: Span = [spans[0]![0], spans.at(-1)![1]];
-  const cached = await loadSpan(db, scope.key, key, bounds);
-  if (cached !== undefined) {
-    const json = JSON.parse(cached) as PartJson;
-    return {
-      byTarget: new Map(json.targets.map(([id, agg]) => [id, aggFromJson(agg)])),
-      byBucket: new Map((json.buckets ?? []).map(([start, agg]) => [start, aggFromJson(agg)])),
-      points: new Map((json.points ?? []).map((point) => [Date.parse(point.start), point])),
-    };
-  }
-  const part = await readRanges(db, scope.targetIds, spans, range.bucketMs);
+async function mergeClosed(db: Kysely<Database>, targetIds: readonly number[], range: WindowRange, kind: 'hours' | 'minutes', spans: Span[]): Promise<Part> {
+  const part = await readRanges(db, targetIds, spans, range.bucketMs, storedRollups(db, targetIds));
   await resolveRateLimits(db, part.byTarget.values());
-  const json: PartJson = { targets: [...part.byTarget].map(([id, agg]) => [id, aggToJson(agg)]) };
-  if (kind === 'hours') {
-    for (const start of seriesStarts({ from: bounds[0], to: bounds[1], bucketMs: range.bucketMs })) part.points.set(start, seriesPointOf(start, part.byBucket.get(start) ?? emptyAgg()));
-    part.byBucket.clear();
-    json.points = [...part.points.values()];
-  } else {
-    json.buckets = [...part.byBucket].map(([start, agg]) => [start, aggToJson(agg)]);
+  for (const agg of part.byTarget.values()) compactAgg(agg);
+  if (kind === 'minutes') {
+    for (const agg of part.byBucket.values()) compactAgg(agg);
+    return part;
   }
-  await saveSpan(db, scope.key, key, bounds, JSON.stringify(json), now);
+  for (const start of seriesStarts({ from: spans[0]![0], to: spans.at(-1)![1], bucketMs: range.bucketMs })) {
+    part.points.set(start, seriesPointOf(start, part.byBucket.get(start) ?? emptyAgg()));
+  }
+  part.byBucket.clear();
   return part;
 }
 
-/** Everything a metrics response needs for one scope and window. */
-export async function readScopeWindow(db: Kysely<Database>, scope: Scope, range: WindowRange, now: number): Promise<ScopeWindow> {
-  const plan = windowPlan(range, LATE_RESULT_GRACE_MS);
-  const parts = [
-    plan.hours ? await closedPart(db, scope, range, 'hours', [plan.hours], now) : emptyPart(),
-    plan.minutes.length > 0 ? await closedPart(db, scope, range, 'minutes', plan.minutes, now) : emptyPart(),
-    await readRanges(db, scope.targetIds, plan.open, range.bucketMs),
-  ];
-  const total = emptyAgg();
-  const byTarget = new Map<number, Agg>();
-  const byBucket = new Map<number, Agg>();
-  const points = new Map<number, SeriesPoint>();
+/** The window's closed hours and minutes together: what each request starts from. Read-only once built. */
+interface Closed extends Part {
+  total: Agg;
+}
+
+/** Adds parts up in the order a request would, so sums come out bit for bit the same. */
+function combine(parts: readonly Part[]): Closed {
+  const closed: Closed = { total: emptyAgg(), byTarget: new Map(), byBucket: new Map(), points: new Map() };
   for (const part of parts) {
     for (const [id, agg] of part.byTarget) {
-      mergeInto(total, agg);
-      mergeInto(slot(byTarget, id), agg);
+      mergeInto(closed.total, agg);
+      mergeInto(slot(closed.byTarget, id), agg);
     }
-    for (const [start, agg] of part.byBucket) mergeInto(slot(byBucket, start), agg);
-    for (const [start, point] of part.points) points.set(start, point);
+    for (const [start, agg] of part.byBucket) mergeInto(slot(closed.byBucket, start), agg);
+    for (const [start, point] of part.points) closed.points.set(start, point);
+  }
+  settleAgg(closed.total);
+  for (const agg of closed.byTarget.values()) settleAgg(agg);
+  for (const agg of closed.byBucket.values()) settleAgg(agg);
+  return closed;
+}
+
+/**
+ * The closed time of a window, from the cache while the rollup rows under it are unchanged.
+ * Whole hours are kept apart too: they are the costly merge, and they outlive the minutes (a
+ * window moves its minutes every minute, its hours every hour). A fingerprint is read before
+ * the merge it vouches for: a result committed in between makes the kept merge look stale on
+ * the next read (one merge too many), never a stale merge look fresh.
+ */
+async function readClosed(db: Kysely<Database>, scope: Scope, range: WindowRange, plan: WindowPlan, cache: WindowCache | undefined): Promise<Closed> {
+  const hours = plan.hours ? [plan.hours] : [];
+  const read = (kind: 'hours' | 'minutes', spans: Span[]) => (spans.length === 0 ? emptyPart() : mergeClosed(db, scope.targetIds, range, kind, spans));
+  if (cache === undefined) return combine([await read('hours', hours), await read('minutes', plan.minutes)]);
+  const fingerprint = async (spans: Span[]) => (spans.length === 0 ? '' : `${spans.join(';')}|${await rollupsFingerprint(db, scope.targetIds, spans)}`);
+  const key = `${scope.key}|${scope.targetIds.join(',')}|${range.name}`;
+  const hoursPrint = await fingerprint(hours);
+  const closedPrint = `${hoursPrint}#${await fingerprint(plan.minutes)}`;
+  const kept = cache.get<Closed>(`${key}|closed`, closedPrint);
+  if (kept !== undefined) return kept;
+  let hoursPart = cache.get<Part>(`${key}|hours`, hoursPrint);
+  if (hoursPart === undefined) {
+    hoursPart = await read('hours', hours);
+    cache.set(`${key}|hours`, hoursPrint, hoursPart);
+  }
+  const closed = combine([hoursPart, await read('minutes', plan.minutes)]);
+  cache.set(`${key}|closed`, closedPrint, closed);
+  return closed;
+}
+
+/**
+ * Everything a metrics response needs for one scope and window. `now` is the window's end
+ * (range.to); it is taken for the callers' symmetry with the other reads.
+ */
+export async function readScopeWindow(db: Kysely<Database>, scope: Scope, range: WindowRange, _now: number, cache?: WindowCache): Promise<ScopeWindow> {
+  const plan = windowPlan(range, LATE_RESULT_GRACE_MS);
+  if (cache) forgetMinutesBefore(cache.minutes, plan.open.at(-1)![0]);
+  const closed = await readClosed(db, scope, range, plan, cache);
+  const open = await readRanges(db, scope.targetIds, plan.open, range.bucketMs, cache ? openRollups(db, scope.targetIds, cache) : storedRollups(db, scope.targetIds));
+  // The closed merge is shared by every request: each adds its open minutes to copies.
+  const total = copyAgg(closed.total);
+  const byTarget = new Map<number, Agg>();
+  for (const [id, agg] of closed.byTarget) byTarget.set(id, copyAgg(agg));
+  for (const [id, agg] of open.byTarget) {
+    mergeInto(total, agg);
+    mergeInto(slot(byTarget, id), agg);
+  }
+  const byBucket = new Map(closed.byBucket);
+  for (const [start, agg] of open.byBucket) {
+    const before = byBucket.get(start);
+    byBucket.set(start, mergeInto(before ? copyAgg(before) : emptyAgg(), agg));
   }
   await resolveRateLimits(db, [total, ...byTarget.values()]);
-  return { total, byTarget, points: seriesStarts(range).map((start) => points.get(start) ?? seriesPointOf(start, byBucket.get(start) ?? emptyAgg())) };
+  return { total, byTarget, points: seriesStarts(range).map((start) => closed.points.get(start) ?? seriesPointOf(start, byBucket.get(start) ?? emptyAgg())) };
 }

@@ -73,7 +73,7 @@ export const modelRoutes: ApiRoute[] = [
     async handler({ params, query, deps }) {
       const model = await getModel(deps, params.slug);
       const [view] = await modelViews(deps.db.kysely, [model]);
-      const { metrics, targets } = await modelMetrics(deps.db.kysely, model, query.window, deps.clock.now());
+      const { metrics, targets } = await modelMetrics(deps.db.kysely, model, query.window, deps.clock.now(), deps.windows);
       const { providers, ...head } = view!;
       return { model: head, metrics, providers: breakdown(providers, targets, (t) => t.providerSlug) };
     },

@@ -70,7 +70,7 @@ export const providerRoutes: ApiRoute[] = [
     async handler({ params, query, deps }) {
       const provider = await getProvider(deps, params.slug);
       const [view] = await providerViews(deps.db.kysely, [provider]);
-      const { metrics, targets } = await providerMetrics(deps.db.kysely, provider, query.window, deps.clock.now());
+      const { metrics, targets } = await providerMetrics(deps.db.kysely, provider, query.window, deps.clock.now(), deps.windows);
       const { models, ...head } = view!;
       return { provider: head, metrics, models: breakdown(models, targets, (t) => t.modelSlug) };
     },

@@ -1,0 +1,110 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import { ceilTo, floorTo, HOUR, type Span } from '../stats/windows.ts';
+import { readRollups, rowToAgg, type RollupTable } from './rollups.ts';
+import type { MinuteEntry } from './window-cache.ts';
+
+/**
+ * Cheap reads that tell whether rollup rows changed, for the in-memory window cache: counts
+ * computed by SQLite, and narrow rows, instead of decoding every row and its digests.
+ */
+async function countRows(db: Kysely<Database>, table: RollupTable, targetIds: readonly number[], [from, to]: Span): Promise<[number, number]> {
+  if (targetIds.length === 0 || from >= to) return [0, 0];
+  const row = await db
+    .selectFrom(table)
+    .select((eb) => [eb.fn.sum<number | null>('probes').as('probes'), eb.fn.countAll<number>().as('rows')])
+    .where('target_id', 'in', [...targetIds])
+    .where('bucket', '>=', from)
+    .where('bucket', '<', to)
+    .executeTakeFirstOrThrow();
+  return [Number(row.probes ?? 0), Number(row.rows)];
+}
+
+/**
+ * `probes:rows` of the rollups under some minute-aligned spans: whole hours from the hour rows,
+ * the rest from the minute rows. Every result is folded into its minute row and its hour row in
+ * the same transaction (and a rebuild rewrites both), so the hour rows stand for the minutes of
+ * a whole hour at a sixtieth of the reading. Results only ever add to rows, so an unchanged
+ * fingerprint means unchanged rows: a late result, a rebuild that changes anything, or a prune
+ * inside the spans all change it.
+ */
+export async function rollupsFingerprint(db: Kysely<Database>, targetIds: readonly number[], spans: readonly Span[]): Promise<string> {
+  let probes = 0;
+  let rows = 0;
+  const add = ([p, r]: [number, number]) => {
+    probes += p;
+    rows += r;
+  };
+  for (const [from, to] of spans) {
+    const h0 = ceilTo(from, HOUR);
+    const h1 = floorTo(to, HOUR);
+    if (h0 >= h1) {
+      add(await countRows(db, 'rollups_minute', targetIds, [from, to]));
+      continue;
+    }
+    add(await countRows(db, 'rollups_minute', targetIds, [from, h0]));
+    add(await countRows(db, 'rollups_hour', targetIds, [h0, h1]));
+    add(await countRows(db, 'rollups_minute', targetIds, [h1, to]));
+  }
+  return `${probes}:${rows}`;
+}
+
+export interface MinutePiece {
+  targetId: number;
+  bucket: number;
+  agg: MinuteEntry['agg'];
+}
+
+/**
+ * Minute rollups of a span, decoded only where a row's probe count moved since it was last seen
+ * (`seen`, keyed `${targetId}:${bucket}`): the open minutes at the end of every window are read
+ * on every request, and decoding 25 columns and two digests per row cost more than the rest of
+ * the request. Returned in key order, as readRollups returns them.
+ */
+export async function readMinutesSeen(db: Kysely<Database>, targetIds: readonly number[], span: Span, seen: Map<string, MinuteEntry>): Promise<MinutePiece[]> {
+  if (targetIds.length === 0 || span[0] >= span[1]) return [];
+  const heads = await db
+    .selectFrom('rollups_minute')
+    .select(['target_id', 'bucket', 'probes'])
+    .where('target_id', 'in', [...targetIds])
+    .where('bucket', '>=', span[0])
+    .where('bucket', '<', span[1])
+    .orderBy('target_id')
+    .orderBy('bucket')
+    .execute();
+  const keys = heads.map((row) => `${row.target_id}:${Number(row.bucket)}`);
+  const moved = heads.filter((row, i) => seen.get(keys[i]!)?.probes !== row.probes);
+  const fresh = new Map<string, MinuteEntry>();
+  if (moved.length > 0) {
+    const first = Math.min(...moved.map((row) => Number(row.bucket)));
+    const ids = [...new Set(moved.map((row) => row.target_id))];
+    for (const row of await readRollups(db, 'rollups_minute', ids, [first, span[1]])) {
+      const bucket = Number(row.bucket);
+      const key = `${row.target_id}:${bucket}`;
+      const entry = { bucket, probes: row.probes, agg: rowToAgg(row) };
+      fresh.set(key, entry);
+      seen.set(key, entry);
+    }
+  }
+  const out: MinutePiece[] = [];
+  heads.forEach((row, i) => {
+    const key = keys[i]!;
+    // A moved row deleted before the second read (a rebuild's hour) is left out, as a later read would.
+    const entry = fresh.get(key) ?? (seen.get(key)?.probes === row.probes ? seen.get(key) : undefined);
+    if (entry) out.push({ targetId: row.target_id, bucket: entry.bucket, agg: entry.agg });
+  });
+  return out;
+}
+
+/**
+ * Forgets minutes before `from`: the open span only moves forward, and entries were added in
+ * about time order. A clock set back (tests) could leave old entries behind a newer one: the
+ * size bound catches that.
+ */
+export function forgetMinutesBefore(seen: Map<string, MinuteEntry>, from: number, maxEntries = 100_000): void {
+  if (seen.size > maxEntries) seen.clear();
+  for (const [key, entry] of seen) {
+    if (entry.bucket >= from) break;
+    seen.delete(key);
+  }
+}

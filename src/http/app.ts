@@ -5,6 +5,7 @@ import type { HttpDeps } from './deps.ts';
 import { toErrorResponse } from './errors.ts';
 import { mountMethodNotAllowed } from './method-not-allowed.ts';
 import { mountRoutes, type ApiRoute } from './route.ts';
+import { createWindowCache } from '../store/window-cache.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { openApiRoute } from './routes/openapi.ts';
 import { usageRoutes } from './routes/usage.ts';
@@ -37,8 +38,10 @@ export function createHttpApp(deps: HttpDeps): H3 {
   // Every /v1 route passes the access guard (key, scope, rate limit, quota) before its handler.
   const access = deps.access ?? createApiAccess(deps);
   const apiRoutes = [...API_ROUTES, openApiRoute(API_ROUTES, deps.version)];
-  mountRoutes(app, { ...deps, access }, apiRoutes, access.guard);
+  // One window cache for the API and the dashboard: both read the same scopes' closed time.
+  const windows = deps.windows ?? createWindowCache();
+  mountRoutes(app, { ...deps, access, windows }, apiRoutes, access.guard);
   mountMethodNotAllowed(app, apiRoutes);
-  for (const register of PLAIN_ROUTES) register(app, deps);
+  for (const register of PLAIN_ROUTES) register(app, { ...deps, windows });
   return app;
 }

@@ -175,9 +175,10 @@ test('the windows hold what they should at their edges', async () => {
 
 test('a late result in cached closed time is counted, in the hours and in the minutes', async () => {
   const alpha = (await scopes())[0]!;
-  // 3 days back lands in the 7d window's whole hours, 25 hours back in the 24h window's first
-  // minutes (before its first whole hour), 20 minutes back in the 1h window's closed minutes.
-  for (const [window, at] of [['7d', NOW - 3 * DAY], ['24h', NOW - DAY + 10 * MINUTE], ['1h', NOW - 20 * MINUTE]] as const) {
+  // 3 days back lands in the 7d window's whole hours; in the 24h window, in its first minutes
+  // (before its first whole hour) and in the partial minute it starts in (raw rows the cache
+  // holds); 20 minutes back in the 1h window's closed minutes.
+  for (const [window, at] of [['7d', NOW - 3 * DAY], ['24h', NOW - DAY + 10 * MINUTE], ['24h', NOW - DAY + 2000], ['1h', NOW - 20 * MINUTE]] as const) {
     const before = await alpha.read(window);
     await place('alpha', 'm2', { startedAt: at, latencyMs: 5000 });
     const afterLate = await alpha.read(window);

@@ -8,45 +8,52 @@ import type { MinuteEntry } from './window-cache.ts';
  * Cheap reads that tell whether rollup rows changed, for the in-memory window cache: counts
  * computed by SQLite, and narrow rows, instead of decoding every row and its digests.
  */
-async function countRows(db: Kysely<Database>, table: RollupTable, targetIds: readonly number[], [from, to]: Span): Promise<[number, number]> {
-  if (targetIds.length === 0 || from >= to) return [0, 0];
-  const row = await db
-    .selectFrom(table)
-    .select((eb) => [eb.fn.sum<number | null>('probes').as('probes'), eb.fn.countAll<number>().as('rows')])
-    .where('target_id', 'in', [...targetIds])
-    .where('bucket', '>=', from)
-    .where('bucket', '<', to)
-    .executeTakeFirstOrThrow();
-  return [Number(row.probes ?? 0), Number(row.rows)];
-}
-
-/**
- * `probes:rows` of the rollups under some minute-aligned spans: whole hours from the hour rows,
- * the rest from the minute rows. Every result is folded into its minute row and its hour row in
- * the same transaction (and a rebuild rewrites both), so the hour rows stand for the minutes of
- * a whole hour at a sixtieth of the reading. Results only ever add to rows, so an unchanged
- * fingerprint means unchanged rows: a late result, a rebuild that changes anything, or a prune
- * inside the spans all change it.
- */
-export async function rollupsFingerprint(db: Kysely<Database>, targetIds: readonly number[], spans: readonly Span[]): Promise<string> {
-  let probes = 0;
-  let rows = 0;
-  const add = ([p, r]: [number, number]) => {
-    probes += p;
-    rows += r;
-  };
+/** Which rollup rows stand for a minute-aligned span: the hour rows of its whole hours, the minute rows of the rest. */
+function fingerprintPieces(spans: readonly Span[]): Array<{ table: RollupTable; span: Span }> {
+  const out: Array<{ table: RollupTable; span: Span }> = [];
+  const minutes = (span: Span) => span[0] < span[1] && out.push({ table: 'rollups_minute', span });
   for (const [from, to] of spans) {
     const h0 = ceilTo(from, HOUR);
     const h1 = floorTo(to, HOUR);
     if (h0 >= h1) {
-      add(await countRows(db, 'rollups_minute', targetIds, [from, to]));
+      minutes([from, to]);
       continue;
     }
-    add(await countRows(db, 'rollups_minute', targetIds, [from, h0]));
-    add(await countRows(db, 'rollups_hour', targetIds, [h0, h1]));
-    add(await countRows(db, 'rollups_minute', targetIds, [h1, to]));
+    minutes([from, h0]);
+    out.push({ table: 'rollups_hour', span: [h0, h1] });
+    minutes([h1, to]);
   }
-  return `${probes}:${rows}`;
+  return out;
+}
+
+/**
+ * `probes:rows` of the rollups under each group of minute-aligned spans, in one statement.
+ * Whole hours are counted from the hour rows: every result is folded into its minute row and
+ * its hour row in the same transaction (and a rebuild rewrites both), so the hour rows stand for
+ * a whole hour's minutes at a sixtieth of the reading. Results only ever add to rows, so an
+ * unchanged fingerprint means unchanged rows: a late result, a rebuild that changes anything,
+ * or a prune inside the spans all change it.
+ */
+export async function rollupsFingerprints(db: Kysely<Database>, targetIds: readonly number[], groups: ReadonlyArray<readonly Span[]>): Promise<string[]> {
+  const pieces = groups.flatMap((spans, group) => fingerprintPieces(spans).map((piece) => ({ ...piece, group })));
+  const totals = groups.map(() => [0, 0]);
+  if (targetIds.length > 0 && pieces.length > 0) {
+    const count = ({ table, span: [from, to] }: (typeof pieces)[number], k: number) =>
+      db
+        .selectFrom(table)
+        .select((eb) => [eb.val(k).as('k'), eb.fn.sum<number | null>('probes').as('probes'), eb.fn.countAll<number>().as('rows')])
+        .where('target_id', 'in', [...targetIds])
+        .where('bucket', '>=', from)
+        .where('bucket', '<', to);
+    let query = count(pieces[0]!, 0);
+    for (let k = 1; k < pieces.length; k++) query = query.unionAll(count(pieces[k]!, k));
+    for (const row of await query.execute()) {
+      const total = totals[pieces[Number(row.k)]!.group]!;
+      total[0]! += Number(row.probes ?? 0);
+      total[1]! += Number(row.rows);
+    }
+  }
+  return totals.map(([probes, rows]) => `${probes}:${rows}`);
 }
 
 export interface MinutePiece {

@@ -1,20 +1,20 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { addResult, copyAgg, emptyAgg, mergeInto, statsDigest, type Agg } from '../stats/aggregate.ts';
+import { copyAgg, emptyAgg, mergeInto, statsDigest, type Agg } from '../stats/aggregate.ts';
 import { seriesPointOf, type SeriesPoint } from '../stats/metrics-object.ts';
-import { floorTo, HOUR, LATE_RESULT_GRACE_MS, planSources, seriesStarts, windowPlan, type Span, type WindowPlan, type WindowRange } from '../stats/windows.ts';
-import { FACT_COLUMNS, findRateLimitsAt, rateLimitKey, rowToFacts } from './result-facts.ts';
-import { forgetMinutesBefore, readMinutesSeen, rollupsFingerprint } from './rollup-reads.ts';
-import { readRollups, rowToAgg, type RollupTable } from './rollups.ts';
+import { LATE_RESULT_GRACE_MS, MINUTE, seriesStarts, windowPlan, type Span, type WindowPlan, type WindowRange } from '../stats/windows.ts';
+import { findRateLimitsAt, rateLimitKey } from './result-facts.ts';
+import { forgetMinutesBefore, readMinutesSeen, rollupsFingerprints } from './rollup-reads.ts';
 import type { WindowCache } from './window-cache.ts';
+import { emptyPart, readRanges, readRawFacts, slot, storedSources, type Part, type RawFact, type Sources } from './window-sources.ts';
 
 /**
  * Reads a window for a scope (one target, a provider's targets, a model's targets). Closed
  * time never changes, so with a WindowCache it is merged once and kept in memory: whole hours
  * until the window moves on by an hour, the other whole minutes until it moves on by a minute.
- * A request then checks those two parts' fingerprints and reads only the last few minutes of
- * minute rollups and the partial minutes of raw rows at each end: its cost does not grow with
- * the probe rate or the window. Without a cache every part is read afresh.
+ * A request then checks the fingerprint of the rows under them and reads only the last few
+ * minutes of minute rollups and the partial minute of raw rows at the end: its cost does not
+ * grow with the probe rate or the window. Without a cache every part is read afresh.
  */
 export interface Scope {
   /** Cache key: `t:<target id>`, `p:<provider id>` or `m:<model id>`. */
@@ -26,90 +26,6 @@ export interface ScopeWindow {
   total: Agg;
   byTarget: Map<number, Agg>;
   points: SeriesPoint[];
-}
-
-interface Part {
-  byTarget: Map<number, Agg>;
-  /** Per series bucket; a bucket may continue in another part. */
-  byBucket: Map<number, Agg>;
-  /** Finished series points, for parts no bucket crosses (whole hours). */
-  points: Map<number, SeriesPoint>;
-}
-
-/** Aggregates of one rollup row, or of the raw results of one target in one series bucket. */
-interface Piece {
-  targetId: number;
-  bucket: number;
-  agg: Agg;
-}
-
-type RollupSource = (table: RollupTable, span: Span) => Promise<Piece[]>;
-
-const emptyPart = (): Part => ({ byTarget: new Map(), byBucket: new Map(), points: new Map() });
-
-function slot<K>(map: Map<K, Agg>, key: K): Agg {
-  let agg = map.get(key);
-  if (!agg) {
-    agg = emptyAgg();
-    map.set(key, agg);
-  }
-  return agg;
-}
-
-const pieceOf = (row: Parameters<typeof rowToAgg>[0]): Piece => ({ targetId: row.target_id, bucket: Number(row.bucket), agg: rowToAgg(row) });
-
-function storedRollups(db: Kysely<Database>, targetIds: readonly number[]): RollupSource {
-  return async (table, span) => (await readRollups(db, table, targetIds, span)).map(pieceOf);
-}
-
-/** The open minutes through the cache's decoded rows; anything else as stored. */
-function openRollups(db: Kysely<Database>, targetIds: readonly number[], cache: WindowCache): RollupSource {
-  const stored = storedRollups(db, targetIds);
-  return (table, span) => (table === 'rollups_minute' ? readMinutesSeen(db, targetIds, span, cache.minutes) : stored(table, span));
-}
-
-async function readRaw(db: Kysely<Database>, targetIds: readonly number[], [from, to]: Span) {
-  return db
-    .selectFrom('probe_results')
-    .select(FACT_COLUMNS)
-    .where('target_id', 'in', [...targetIds])
-    .where('started_at', '>=', from)
-    .where('started_at', '<', to)
-    .orderBy('id')
-    .execute();
-}
-
-/** Per-target and per-series-bucket aggregates of some ranges, from rollups and raw rows. */
-async function readRanges(db: Kysely<Database>, targetIds: readonly number[], ranges: readonly Span[], bucketMs: number, rollups: RollupSource): Promise<Part> {
-  const part = emptyPart();
-  if (targetIds.length === 0) return part;
-  const add = ({ targetId, bucket, agg }: Piece) => {
-    mergeInto(slot(part.byTarget, targetId), agg);
-    mergeInto(slot(part.byBucket, floorTo(bucket, bucketMs)), agg);
-  };
-  for (const [from, to] of ranges) {
-    const plan = planSources(from, to, bucketMs >= HOUR);
-    const levels: Array<[RollupTable, Span[]]> = [
-      ['rollups_hour', plan.hour],
-      ['rollups_minute', plan.minute],
-    ];
-    for (const [table, spans] of levels) {
-      for (const span of spans) for (const piece of await rollups(table, span)) add(piece);
-    }
-    for (const span of plan.raw) {
-      const edge = new Map<string, Piece>();
-      for (const row of await readRaw(db, targetIds, span)) {
-        const facts = rowToFacts(row);
-        const bucket = floorTo(facts.startedAt, bucketMs);
-        const key = `${row.target_id}:${bucket}`;
-        let piece = edge.get(key);
-        if (!piece) edge.set(key, (piece = { targetId: row.target_id, bucket, agg: emptyAgg() }));
-        addResult(piece.agg, facts);
-      }
-      for (const piece of edge.values()) add(piece);
-    }
-  }
-  return part;
 }
 
 /**
@@ -129,10 +45,9 @@ function compactAgg(agg: Agg): void {
 }
 
 /** Merges what other parts added into one digest now, so later reads of `agg` only share it. */
-function settleAgg(agg: Agg): Agg {
+function settleAgg(agg: Agg): void {
   statsDigest(agg.latency);
   statsDigest(agg.ttft);
-  return agg;
 }
 
 /**
@@ -141,7 +56,8 @@ function settleAgg(agg: Agg): Agg {
  * continue in the open part.
  */
 async function mergeClosed(db: Kysely<Database>, targetIds: readonly number[], range: WindowRange, kind: 'hours' | 'minutes', spans: Span[]): Promise<Part> {
-  const part = await readRanges(db, targetIds, spans, range.bucketMs, storedRollups(db, targetIds));
+  if (spans.length === 0) return emptyPart();
+  const part = await readRanges(targetIds, spans, range.bucketMs, storedSources(db, targetIds));
   await resolveRateLimits(db, part.byTarget.values());
   for (const agg of part.byTarget.values()) compactAgg(agg);
   if (kind === 'minutes') {
@@ -155,9 +71,14 @@ async function mergeClosed(db: Kysely<Database>, targetIds: readonly number[], r
   return part;
 }
 
-/** The window's closed hours and minutes together: what each request starts from. Read-only once built. */
+/** The window's closed time: what each request starts from. Read-only once built. */
 interface Closed extends Part {
   total: Agg;
+  /**
+   * Raw results of the closed minute the window starts in, in id order: each request keeps the
+   * ones at or after its own start. Absent without a cache (they are read with the window).
+   */
+  startMinute?: { span: Span; facts: RawFact[] };
 }
 
 /** Adds parts up in the order a request would, so sums come out bit for bit the same. */
@@ -171,37 +92,56 @@ function combine(parts: readonly Part[]): Closed {
     for (const [start, agg] of part.byBucket) mergeInto(slot(closed.byBucket, start), agg);
     for (const [start, point] of part.points) closed.points.set(start, point);
   }
-  settleAgg(closed.total);
-  for (const agg of closed.byTarget.values()) settleAgg(agg);
-  for (const agg of closed.byBucket.values()) settleAgg(agg);
+  for (const agg of [closed.total, ...closed.byTarget.values(), ...closed.byBucket.values()]) settleAgg(agg);
   return closed;
+}
+
+/** The closed minute a window starts in, when it starts inside one (windowPlan's first open span). */
+function startMinuteOf(range: WindowRange, plan: WindowPlan): Span | undefined {
+  const first = plan.open[0]!;
+  if (plan.open.length < 2 || first[0] !== range.from) return undefined;
+  return [first[1] - MINUTE, first[1]];
 }
 
 /**
  * The closed time of a window, from the cache while the rollup rows under it are unchanged.
  * Whole hours are kept apart too: they are the costly merge, and they outlive the minutes (a
- * window moves its minutes every minute, its hours every hour). A fingerprint is read before
- * the merge it vouches for: a result committed in between makes the kept merge look stale on
- * the next read (one merge too many), never a stale merge look fresh.
+ * window moves its minutes every minute, its hours every hour). The fingerprints are read
+ * before the merge they vouch for: a result committed in between makes the kept merge look
+ * stale on the next read (one merge too many), never a stale merge look fresh.
  */
 async function readClosed(db: Kysely<Database>, scope: Scope, range: WindowRange, plan: WindowPlan, cache: WindowCache | undefined): Promise<Closed> {
   const hours = plan.hours ? [plan.hours] : [];
-  const read = (kind: 'hours' | 'minutes', spans: Span[]) => (spans.length === 0 ? emptyPart() : mergeClosed(db, scope.targetIds, range, kind, spans));
-  if (cache === undefined) return combine([await read('hours', hours), await read('minutes', plan.minutes)]);
-  const fingerprint = async (spans: Span[]) => (spans.length === 0 ? '' : `${spans.join(';')}|${await rollupsFingerprint(db, scope.targetIds, spans)}`);
+  const merge = (kind: 'hours' | 'minutes', spans: Span[]) => mergeClosed(db, scope.targetIds, range, kind, spans);
+  if (cache === undefined) return combine([await merge('hours', hours), await merge('minutes', plan.minutes)]);
+  const start = startMinuteOf(range, plan);
+  // The start minute's raw results are vouched for by its minute rollups: any result for it changes them.
+  const minuteSpans = start ? [start, ...plan.minutes] : plan.minutes;
+  const [hoursCount, minutesCount] = await rollupsFingerprints(db, scope.targetIds, [hours, minuteSpans]);
+  const hoursPrint = `${hours.join(';')}|${hoursCount}`;
+  const closedPrint = `${hoursPrint}#${minuteSpans.join(';')}|${minutesCount}`;
   const key = `${scope.key}|${scope.targetIds.join(',')}|${range.name}`;
-  const hoursPrint = await fingerprint(hours);
-  const closedPrint = `${hoursPrint}#${await fingerprint(plan.minutes)}`;
   const kept = cache.get<Closed>(`${key}|closed`, closedPrint);
   if (kept !== undefined) return kept;
   let hoursPart = cache.get<Part>(`${key}|hours`, hoursPrint);
   if (hoursPart === undefined) {
-    hoursPart = await read('hours', hours);
+    hoursPart = await merge('hours', hours);
     cache.set(`${key}|hours`, hoursPrint, hoursPart);
   }
-  const closed = combine([hoursPart, await read('minutes', plan.minutes)]);
+  const closed = combine([hoursPart, await merge('minutes', plan.minutes)]);
+  if (start) closed.startMinute = { span: start, facts: await readRawFacts(db, scope.targetIds, start) };
   cache.set(`${key}|closed`, closedPrint, closed);
   return closed;
+}
+
+/** Where the open part's rows come from: the start minute and the open minutes' rollups through the cache. */
+function openSources(db: Kysely<Database>, scope: Scope, closed: Closed, cache: WindowCache): Sources {
+  const stored = storedSources(db, scope.targetIds);
+  const start = closed.startMinute;
+  return {
+    rollups: (table, span) => (table === 'rollups_minute' ? readMinutesSeen(db, scope.targetIds, span, cache.minutes) : stored.rollups(table, span)),
+    raw: async (span) => (start && span[0] >= start.span[0] && span[1] <= start.span[1] ? start.facts.filter(({ facts }) => facts.startedAt >= span[0] && facts.startedAt < span[1]) : stored.raw(span)),
+  };
 }
 
 /**
@@ -212,8 +152,8 @@ export async function readScopeWindow(db: Kysely<Database>, scope: Scope, range:
   const plan = windowPlan(range, LATE_RESULT_GRACE_MS);
   if (cache) forgetMinutesBefore(cache.minutes, plan.open.at(-1)![0]);
   const closed = await readClosed(db, scope, range, plan, cache);
-  const open = await readRanges(db, scope.targetIds, plan.open, range.bucketMs, cache ? openRollups(db, scope.targetIds, cache) : storedRollups(db, scope.targetIds));
-  // The closed merge is shared by every request: each adds its open minutes to copies.
+  const open = await readRanges(scope.targetIds, plan.open, range.bucketMs, cache ? openSources(db, scope, closed, cache) : storedSources(db, scope.targetIds));
+  // The closed merge is shared by every request: each adds its open part to copies.
   const total = copyAgg(closed.total);
   const byTarget = new Map<number, Agg>();
   for (const [id, agg] of closed.byTarget) byTarget.set(id, copyAgg(agg));

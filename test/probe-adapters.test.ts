@@ -57,6 +57,16 @@ describe('a normal stream is timed honestly', () => {
     });
   }
 
+  test('an end that arrives after the last bytes is timed when it arrives', async () => {
+    // The latency is taken from the last bytes' arrival only when the end comes with them.
+    const endDelay = 150;
+    fake.enqueue({ ...openaiStream(), endDelayMs: endDelay });
+    const result = await runProbe(target('openai'), { clock: systemClock });
+    assert.equal(result.ok, true, result.errorMessage ?? '');
+    assert.ok(result.latencyMs !== null);
+    assert.ok(result.latencyMs >= endDelay, `latency ${result.latencyMs} is not below the ${endDelay} ms before the end`);
+  });
+
   test('http liveness: expected status and body, no ttft', async () => {
     fake.enqueue({ status: 204, chunks: [] });
     const result = await runProbe(target('http', { base_url: `${fake.url}/health`, http: { expect_status: 204 } }), { clock: systemClock });

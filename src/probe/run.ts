@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import http, { type IncomingMessage } from 'node:http';
+import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { providerSecrets } from '../config/load.ts';
@@ -36,8 +36,8 @@ export interface ProbeDeps {
 const ERROR_BODY_KEPT = 16_384;
 const REQUEST_ID_HEADERS = ['x-request-id', 'request-id', 'x-goog-request-id', 'apim-request-id'];
 
-function headerText(res: IncomingMessage, name: string): string | null {
-  const value = res.headers[name];
+function headerText(headers: IncomingHttpHeaders, name: string): string | null {
+  const value = headers[name];
   return typeof value === 'string' && value !== '' ? value : null;
 }
 
@@ -55,8 +55,7 @@ export function runProbe(target: ResolvedTarget, deps: ProbeDeps, signal?: Abort
     let ttfbAt: number | null = null;
     let reader: BodyReader | null = null;
     let status: number | null = null;
-    let requestId: string | null = null;
-    let rateLimit: RateLimitSnapshot | null = null;
+    let answer: { headers: IncomingHttpHeaders; at: number } | null = null;
     let settled = false;
     const timers = new Set<NodeJS.Timeout>();
 
@@ -79,7 +78,9 @@ export function runProbe(target: ResolvedTarget, deps: ProbeDeps, signal?: Abort
       const since = (at: number | null) => (at === null || sentAt === null ? null : ms(at - sentAt));
       const { failure } = outcome;
       const firstToken = adapter.measuresTokens ? (reader?.firstTokenAt ?? null) : null;
-      const id = requestId ?? outcome.responseId;
+      const rateLimit: RateLimitSnapshot | null = answer === null ? null : parseRateLimit(answer.headers, answer.at);
+      const headerId = answer === null ? null : (REQUEST_ID_HEADERS.map((name) => headerText(answer!.headers, name)).find((id) => id !== null) ?? null);
+      const id = headerId ?? outcome.responseId;
       resolve({
         startedAt,
         ok: failure === null,
@@ -130,9 +131,11 @@ export function runProbe(target: ResolvedTarget, deps: ProbeDeps, signal?: Abort
     req.on('response', (res) => {
       ttfbAt = clock.monotonic();
       status = res.statusCode ?? null;
-      rateLimit = parseRateLimit(res.headers, clock.now());
-      requestId = REQUEST_ID_HEADERS.map((name) => headerText(res, name)).find((id) => id !== null) ?? null;
+      // The rate-limit headers and request id are parsed in settle, after the end is timed: our
+      // own parsing is not the provider's latency. Resets count from when the answer came.
+      answer = { headers: res.headers, at: clock.now() };
       res.setEncoding('utf8');
+      const end = endOfStream();
       const cut = (error?: Error) => {
         const code = (error as NodeJS.ErrnoException | undefined)?.code;
         fail({ errorClass: 'network', message: `stream cut mid-way${code ? ` (${code})` : ''}` });
@@ -148,12 +151,12 @@ export function runProbe(target: ResolvedTarget, deps: ProbeDeps, signal?: Abort
         if (!adapter.measuresTokens) disarm(firstTokenTimer);
         res.on('data', (chunk: string) => {
           // The arrival time is taken before parsing, so parse cost is not charged to the provider.
-          body.feed(chunk, clock.monotonic());
+          body.feed(chunk, end.arrived());
           if (body.firstTokenAt !== null) disarm(firstTokenTimer);
           if (body.failure) fail(body.failure);
         });
         res.on('end', () => {
-          const endAt = clock.monotonic();
+          const endAt = end.at();
           settle(body.finish(), endAt);
         });
         return;
@@ -162,13 +165,36 @@ export function runProbe(target: ResolvedTarget, deps: ProbeDeps, signal?: Abort
       disarm(firstTokenTimer);
       let text = '';
       res.on('data', (chunk: string) => {
+        end.arrived();
         if (text.length < ERROR_BODY_KEPT) text += chunk.slice(0, ERROR_BODY_KEPT - text.length);
       });
       res.on('end', () => {
-        const endAt = clock.monotonic();
+        const endAt = end.at();
         settle({ failure: classifyHttpFailure(status ?? 0, text), outputTokens: null, responseId: null }, endAt);
       });
     });
+
+    /**
+     * When a stream's end is read together with its last bytes (the common case: one read, and
+     * 'end' follows on the next tick), the stream ended when those bytes arrived; the time since
+     * went to our parsing them, as for the first token's arrival above. An end read later (a
+     * separate packet, after the event loop turned) is timed when it is seen.
+     */
+    const endOfStream = () => {
+      let lastAt = 0;
+      let sameTurn = false;
+      return {
+        arrived() {
+          lastAt = clock.monotonic();
+          if (!sameTurn) {
+            sameTurn = true;
+            setImmediate(() => (sameTurn = false));
+          }
+          return lastAt;
+        },
+        at: () => (sameTurn ? lastAt : clock.monotonic()),
+      };
+    };
 
     req.on('error', (error) => {
       if (ttfbAt !== null) fail({ errorClass: 'network', message: `stream cut mid-way (${(error as NodeJS.ErrnoException).code ?? 'error'})` });

@@ -20,6 +20,8 @@ export interface ScriptStep {
   chunks?: Array<string | Piece>;
   /** After the chunks, destroy the connection instead of ending the response. */
   cut?: boolean;
+  /** After the chunks, wait this long (ms) before ending the response (the end arrives on its own). */
+  endDelayMs?: number;
   /** After the chunks, never end (the probe's deadlines must fire). */
   hang?: boolean;
   /** Destroy the connection without answering at all. */
@@ -61,8 +63,9 @@ async function play(res: ServerResponse, step: ScriptStep): Promise<void> {
     if (res.destroyed) return;
     res.write(piece.data);
   }
+  if (step.endDelayMs) await wait(step.endDelayMs);
   if (step.cut) res.socket?.destroy();
-  else if (!step.hang) res.end();
+  else if (!step.hang && !res.destroyed) res.end();
 }
 
 export async function startFakeProvider(initial: StepSource = { status: 200, chunks: [] }): Promise<FakeProvider> {

@@ -10,6 +10,7 @@ import { keyRoutes } from './routes/keys.ts';
 import { openApiRoute } from './routes/openapi.ts';
 import { usageRoutes } from './routes/usage.ts';
 import { registerHealthRoutes } from './routes/health.ts';
+import { registerPrometheusRoutes } from './routes/prometheus.ts';
 import { registerDashboardRoutes } from '../web/routes.ts';
 import { incidentRoutes } from './routes/incidents.ts';
 import { modelRoutes } from './routes/models.ts';
@@ -18,7 +19,7 @@ import { webhookDeliveryRoutes } from './routes/webhook-deliveries.ts';
 import { webhookEndpointRoutes } from './routes/webhooks.ts';
 
 /** Plain routes outside the API (health, metrics, dashboard), registered by function. */
-const PLAIN_ROUTES = [registerHealthRoutes, registerDashboardRoutes];
+const PLAIN_ROUTES = [registerHealthRoutes, registerPrometheusRoutes, registerDashboardRoutes];
 
 /** Every /v1 route, in one list, so the whole API surface (and its OpenAPI document) is visible at once. */
 export const API_ROUTES: readonly ApiRoute[] = [...keyRoutes, ...usageRoutes, ...webhookEndpointRoutes, ...webhookDeliveryRoutes, ...incidentRoutes, ...providerRoutes, ...modelRoutes];
@@ -42,6 +43,6 @@ export function createHttpApp(deps: HttpDeps): H3 {
   const windows = deps.windows ?? createWindowCache();
   mountRoutes(app, { ...deps, access, windows }, apiRoutes, access.guard);
   mountMethodNotAllowed(app, apiRoutes);
-  for (const register of PLAIN_ROUTES) register(app, { ...deps, windows });
+  for (const register of PLAIN_ROUTES) register(app, { ...deps, access, windows });
   return app;
 }

@@ -20,13 +20,11 @@ export async function listAttempts(db: Kysely<Database>, deliveryId: string): Pr
   return db.selectFrom('delivery_attempts').selectAll().where('delivery_id', '=', deliveryId).orderBy('id').execute();
 }
 
-export async function countDeliveries(db: Kysely<Database>, endpointId: string): Promise<Record<DeliveryStatus, number>> {
-  const rows = await db
-    .selectFrom('deliveries')
-    .select((eb) => ['status', eb.fn.countAll<number>().as('n')])
-    .where('endpoint_id', '=', endpointId)
-    .groupBy('status')
-    .execute();
+/** Deliveries by state, of one endpoint or (without `endpointId`) of all. */
+export async function countDeliveries(db: Kysely<Database>, endpointId?: string): Promise<Record<DeliveryStatus, number>> {
+  let query = db.selectFrom('deliveries').select((eb) => ['status', eb.fn.countAll<number>().as('n')]);
+  if (endpointId !== undefined) query = query.where('endpoint_id', '=', endpointId);
+  const rows = await query.groupBy('status').execute();
   const out: Record<DeliveryStatus, number> = { pending: 0, delivered: 0, failed: 0 };
   for (const row of rows) out[row.status] = Number(row.n);
   return out;

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { ceilTo, floorTo, HOUR, type Span } from '../stats/windows.ts';
+import { ceilTo, floorTo, HOUR, MINUTE, type Span } from '../stats/windows.ts';
 import { readRollups, rowToAgg, type RollupTable } from './rollups.ts';
 import type { MinuteEntry } from './window-cache.ts';
 
@@ -114,4 +114,37 @@ export function forgetMinutesBefore(seen: Map<string, MinuteEntry>, from: number
     if (entry.bucket >= from) break;
     seen.delete(key);
   }
+}
+
+/**
+ * The results of one minute that started before `to`, as that minute's rollup rows, when the
+ * rows hold exactly those results: no result of the minute started at or after `to` (a live
+ * clock never sees one from the future, but an injected or skewed one may) and each row counts
+ * as many results as the raw index does. A request then decodes only the rows that changed since
+ * it last looked instead of every result of the minute with its rate-limit JSON, and gets the
+ * same aggregates: a rollup row is the fold of its results in id order, which is how the raw
+ * rows would be folded. Pieces come in the order of each target's first result, as folding the
+ * raw rows orders them. Undefined when the rows cannot stand for the results: read the raw rows.
+ */
+export async function readMinuteEdge(db: Kysely<Database>, targetIds: readonly number[], [from, to]: Span, seen: Map<string, MinuteEntry>): Promise<MinutePiece[] | undefined> {
+  if (targetIds.length === 0 || from !== floorTo(from, MINUTE) || to > from + MINUTE) return undefined;
+  const heads = await db
+    .selectFrom('probe_results')
+    .select((eb) => ['target_id', eb.fn.min('id').as('first'), eb.fn.max('started_at').as('last'), eb.fn.countAll<number>().as('results')])
+    .where('target_id', 'in', [...targetIds])
+    .where('started_at', '>=', from)
+    .where('started_at', '<', from + MINUTE)
+    .groupBy('target_id')
+    .execute();
+  if (heads.some((head) => Number(head.last) >= to)) return undefined;
+  const rows = new Map((await readMinutesSeen(db, targetIds, [from, from + MINUTE], seen)).map((piece) => [piece.targetId, piece]));
+  if (rows.size !== heads.length) return undefined;
+  const out: MinutePiece[] = [];
+  for (const head of heads.sort((a, b) => Number(a.first) - Number(b.first))) {
+    const piece = rows.get(head.target_id);
+    // A result committed between the two reads: the raw rows give one consistent answer.
+    if (piece === undefined || piece.agg.probes !== Number(head.results)) return undefined;
+    out.push(piece);
+  }
+  return out;
 }

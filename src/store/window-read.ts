@@ -4,9 +4,9 @@ import { copyAgg, emptyAgg, mergeInto, statsDigest, type Agg } from '../stats/ag
 import { seriesPointOf, type SeriesPoint } from '../stats/metrics-object.ts';
 import { LATE_RESULT_GRACE_MS, MINUTE, seriesStarts, windowPlan, type Span, type WindowPlan, type WindowRange } from '../stats/windows.ts';
 import { findRateLimitsAt, rateLimitKey } from './result-facts.ts';
-import { forgetMinutesBefore, readMinutesSeen, rollupsFingerprints } from './rollup-reads.ts';
+import { forgetMinutesBefore, readMinuteEdge, readMinutesSeen, rollupsFingerprints } from './rollup-reads.ts';
 import type { WindowCache } from './window-cache.ts';
-import { emptyPart, readRanges, readRawFacts, slot, storedSources, type Part, type RawFact, type Sources } from './window-sources.ts';
+import { emptyPart, foldRaw, readRanges, readRawFacts, slot, storedSources, type Part, type RawFact, type Sources } from './window-sources.ts';
 
 /**
  * Reads a window for a scope (one target, a provider's targets, a model's targets). Closed
@@ -134,13 +134,23 @@ async function readClosed(db: Kysely<Database>, scope: Scope, range: WindowRange
   return closed;
 }
 
-/** Where the open part's rows come from: the start minute and the open minutes' rollups through the cache. */
-function openSources(db: Kysely<Database>, scope: Scope, closed: Closed, cache: WindowCache): Sources {
+/**
+ * Where the open part's rows come from with a cache: the start minute's results kept with the
+ * closed merge, the open minutes' rollups decoded once, and the minute the window ends in from
+ * its rollups when they hold exactly its results so far (else from the raw rows).
+ */
+function openSources(db: Kysely<Database>, scope: Scope, range: WindowRange, closed: Closed, cache: WindowCache): Sources {
   const stored = storedSources(db, scope.targetIds);
   const start = closed.startMinute;
   return {
     rollups: (table, span) => (table === 'rollups_minute' ? readMinutesSeen(db, scope.targetIds, span, cache.minutes) : stored.rollups(table, span)),
-    raw: async (span) => (start && span[0] >= start.span[0] && span[1] <= start.span[1] ? start.facts.filter(({ facts }) => facts.startedAt >= span[0] && facts.startedAt < span[1]) : stored.raw(span)),
+    async raw(span, bucketMs) {
+      if (start && span[0] >= start.span[0] && span[1] <= start.span[1]) {
+        return foldRaw(start.facts.filter(({ facts }) => facts.startedAt >= span[0] && facts.startedAt < span[1]), bucketMs);
+      }
+      const edge = span[1] === range.to ? await readMinuteEdge(db, scope.targetIds, span, cache.minutes) : undefined;
+      return edge ?? stored.raw(span, bucketMs);
+    },
   };
 }
 
@@ -152,7 +162,7 @@ export async function readScopeWindow(db: Kysely<Database>, scope: Scope, range:
   const plan = windowPlan(range, LATE_RESULT_GRACE_MS);
   if (cache) forgetMinutesBefore(cache.minutes, plan.open.at(-1)![0]);
   const closed = await readClosed(db, scope, range, plan, cache);
-  const open = await readRanges(scope.targetIds, plan.open, range.bucketMs, cache ? openSources(db, scope, closed, cache) : storedSources(db, scope.targetIds));
+  const open = await readRanges(scope.targetIds, plan.open, range.bucketMs, cache ? openSources(db, scope, range, closed, cache) : storedSources(db, scope.targetIds));
   // The closed merge is shared by every request: each adds its open part to copies.
   const total = copyAgg(closed.total);
   const byTarget = new Map<number, Agg>();

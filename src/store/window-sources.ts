@@ -34,8 +34,11 @@ export interface RawFact {
 export interface Sources {
   /** Rollup rows of the scope's targets with bucket in the span. */
   rollups(table: RollupTable, span: Span): Promise<Piece[]>;
-  /** Raw results of the scope's targets started in the span, in id (commit) order. */
-  raw(span: Span): Promise<RawFact[]>;
+  /**
+   * The scope's results started in the span (a part of one minute), folded per target and
+   * series bucket in id (commit) order, pieces in the order of their first result.
+   */
+  raw(span: Span, bucketMs: number): Promise<Piece[]>;
 }
 
 export const emptyPart = (): Part => ({ byTarget: new Map(), byBucket: new Map(), points: new Map() });
@@ -62,10 +65,23 @@ export async function readRawFacts(db: Kysely<Database>, targetIds: readonly num
   return rows.map((row) => ({ targetId: row.target_id, facts: rowToFacts(row) }));
 }
 
+/** Raw results folded per target and series bucket, as the rollup stage folds them: in id order. */
+export function foldRaw(rows: readonly RawFact[], bucketMs: number): Piece[] {
+  const pieces = new Map<string, Piece>();
+  for (const { targetId, facts } of rows) {
+    const bucket = floorTo(facts.startedAt, bucketMs);
+    const key = `${targetId}:${bucket}`;
+    let piece = pieces.get(key);
+    if (!piece) pieces.set(key, (piece = { targetId, bucket, agg: emptyAgg() }));
+    addResult(piece.agg, facts);
+  }
+  return [...pieces.values()];
+}
+
 export function storedSources(db: Kysely<Database>, targetIds: readonly number[]): Sources {
   return {
     rollups: async (table, span) => (await readRollups(db, table, targetIds, span)).map((row) => ({ targetId: row.target_id, bucket: Number(row.bucket), agg: rowToAgg(row) })),
-    raw: (span) => readRawFacts(db, targetIds, span),
+    raw: async (span, bucketMs) => foldRaw(await readRawFacts(db, targetIds, span), bucketMs),
   };
 }
 
@@ -86,17 +102,7 @@ export async function readRanges(targetIds: readonly number[], ranges: readonly 
     for (const [table, spans] of levels) {
       for (const span of spans) for (const piece of await sources.rollups(table, span)) add(piece);
     }
-    for (const span of plan.raw) {
-      const edge = new Map<string, Piece>();
-      for (const { targetId, facts } of await sources.raw(span)) {
-        const bucket = floorTo(facts.startedAt, bucketMs);
-        const key = `${targetId}:${bucket}`;
-        let piece = edge.get(key);
-        if (!piece) edge.set(key, (piece = { targetId, bucket, agg: emptyAgg() }));
-        addResult(piece.agg, facts);
-      }
-      for (const piece of edge.values()) add(piece);
-    }
+    for (const span of plan.raw) for (const piece of await sources.raw(span, bucketMs)) add(piece);
   }
   return part;
 }

@@ -12,15 +12,23 @@ import { createResultInserter, type StoredResult } from '../store/results.ts';
  */
 export interface PipelineStage {
   name: string;
-  /** Runs inside the result's transaction; must use `trx`, never the outer database. */
-  apply(trx: Kysely<Database>, target: ProbeTarget, stored: StoredResult): Promise<void>;
+  /**
+   * Runs inside the result's transaction; must use `trx`, never the outer database. A stage that
+   * writes outbox events returns how many, so the hooks know whether there is anything to send.
+   */
+  apply(trx: Kysely<Database>, target: ProbeTarget, stored: StoredResult): Promise<void | number>;
   /** The transaction `apply` ran in was rolled back: drop anything kept from it. */
   rolledBack?(target: ProbeTarget): void;
 }
 
+/** What a committed transaction did besides storing its result. */
+export interface Committed {
+  outboxEvents: number;
+}
+
 export interface AfterCommitHook {
   name: string;
-  run(target: ProbeTarget, stored: StoredResult): void;
+  run(target: ProbeTarget, stored: StoredResult, committed: Committed): void;
 }
 
 export interface Pipeline {
@@ -40,8 +48,9 @@ export function createPipeline(deps: {
     try {
       return await db.transaction().execute(async (trx) => {
         const stored = await insertResult(trx, target.id, result);
-        for (const stage of stages) await stage.apply(trx, target, stored);
-        return stored;
+        const committed: Committed = { outboxEvents: 0 };
+        for (const stage of stages) committed.outboxEvents += (await stage.apply(trx, target, stored)) ?? 0;
+        return { stored, committed };
       });
     } catch (error) {
       for (const stage of stages) stage.rolledBack?.(target);
@@ -49,10 +58,10 @@ export function createPipeline(deps: {
     }
   };
 
-  const alert = (target: ProbeTarget, stored: StoredResult) => {
+  const alert = (target: ProbeTarget, stored: StoredResult, committed: Committed) => {
     for (const hook of afterCommit) {
       try {
-        hook.run(target, stored);
+        hook.run(target, stored, committed);
       } catch (error) {
         logger.error('after_commit_failed', { hook: hook.name, target: target.key, error });
       }
@@ -61,8 +70,8 @@ export function createPipeline(deps: {
 
   return {
     async record(target, result) {
-      const stored = await persist(target, result);
-      alert(target, stored);
+      const { stored, committed } = await persist(target, result);
+      alert(target, stored, committed);
       return stored;
     },
   };

@@ -109,7 +109,7 @@ export function createStatusStage(deps: { config: () => Config; clock: Clock; lo
         decided.clear();
       }
       const windowsApply = config.maintenance.some((w) => w.provider === target.providerSlug);
-      if (stored && !step.transition && stored.maintenance === maintenance && !windowsApply && decided.has(target.providerId)) return;
+      if (stored && !step.transition && stored.maintenance === maintenance && !windowsApply && decided.has(target.providerId)) return 0;
       decided.add(target.providerId);
 
       const provider = { slug: target.providerSlug, name: target.providerName };
@@ -141,7 +141,7 @@ export function createStatusStage(deps: { config: () => Config; clock: Clock; lo
         await saveProviderStatus(trx, target.providerId, p, now);
       }
       const change = decision.change;
-      if (!change) return;
+      if (!change) return 0;
 
       await saveIncident(trx, { ...change.incident, providerId: target.providerId }, change.isNew);
       const updateId = await addIncidentUpdate(trx, { ...change.update, incidentId: change.incident.id });
@@ -150,6 +150,7 @@ export function createStatusStage(deps: { config: () => Config; clock: Clock; lo
         await enqueueEvent(trx, { type, data, incidentId: change.incident.id, providerId: target.providerId }, now, newEventId(now));
       }
       log.info('incident_changed', { provider: provider.slug, incident: change.incident.id, change: change.update.kind, severity: change.incident.severity, models: change.incident.affectedModels.join(','), events: decision.events.join(',') });
+      return decision.events.length;
     },
   };
 }

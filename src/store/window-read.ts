@@ -163,6 +163,8 @@ export async function readScopeWindow(db: Kysely<Database>, scope: Scope, range:
   if (cache) forgetMinutesBefore(cache.minutes, plan.open.at(-1)![0]);
   const closed = await readClosed(db, scope, range, plan, cache);
   const open = await readRanges(scope.targetIds, plan.open, range.bucketMs, cache ? openSources(db, scope, range, closed, cache) : storedSources(db, scope.targetIds));
+  // Each target's open pieces merged once: the target's summary and the total's both read them.
+  for (const agg of open.byTarget.values()) settleAgg(agg);
   // The closed merge is shared by every request: each adds its open part to copies.
   const total = copyAgg(closed.total);
   const byTarget = new Map<number, Agg>();

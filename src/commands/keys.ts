@@ -17,7 +17,7 @@ API keys for the /v1 API. The key is printed once, at creation; only its hash is
            --quota N         requests per calendar month (default: api.monthly_quota)
            --expires D       lifetime such as 90d, 12h (default: never)
   list     every key with its prefix, scopes, limits and state; never the secret
-  revoke   stops the key at once; it stays listed
+  revoke   stops the key (a running server refuses it within 0.1 s); it stays listed
 Common: -c, --config FILE   --db FILE   --json`;
 
 function positiveInt(value: unknown, flag: string): number | null {

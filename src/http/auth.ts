@@ -1,13 +1,14 @@
 import type { H3Event } from 'h3';
 import type { Config } from '../config/schema.ts';
 import type { Db } from '../db/connect.ts';
-import { hashApiKey, hashesEqual, isWellFormedApiKey } from '../lib/api-key.ts';
+import { digestsEqual, hashApiKey, isWellFormedApiKey } from '../lib/api-key.ts';
 import type { Clock } from '../lib/clock.ts';
 import { AppError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import { createKeyLookup, toKeyRecord, type ApiKeyRecord, type ApiKeyRow, type KeyLookup, type Scope } from '../store/keys.ts';
+import type { ApiKeyRecord, Scope } from '../store/keys.ts';
+import { createKeyCache } from './auth-key-cache.ts';
 import { createRateLimiter, monthPeriod, type GcraDecision } from './rate-limit.ts';
-import { rateLimitHeaders, retryAfterSeconds, type QuotaState } from './rate-limit-headers.ts';
+import { createRateLimitHeaders, retryAfterSeconds, type QuotaState } from './rate-limit-headers.ts';
 import type { ApiRoute, RouteGuard } from './route.ts';
 import { createUsageMeter, type UsageMeter } from './usage-meter.ts';
 
@@ -37,6 +38,7 @@ export interface ApiAccessDeps {
 
 const CALLER = 'cappulseCaller';
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const BEARER = /^Bearer[ ]+(\S+)\s*$/i;
 
 export function callerOf(event: H3Event): CallerAccess {
   const caller = (event.context as Record<string, unknown>)[CALLER] as CallerAccess | undefined;
@@ -48,15 +50,13 @@ function unauthorized(message: string): AppError {
   return new AppError('unauthorized', message, { details: { headers: { 'www-authenticate': 'Bearer realm="cappulse"' } } });
 }
 
-/** `Authorization: Bearer cp_live_…`, checked for shape and checksum before any database work. */
+/** The token of `Authorization: Bearer …`; its shape and checksum are checked before any database work. */
 function bearerToken(event: H3Event): string {
   const header = event.req.headers.get('authorization');
+  const match = header === null ? null : BEARER.exec(header);
+  if (match) return match[1]!;
   if (header === null || header.trim() === '') throw unauthorized('missing Authorization header (send "Authorization: Bearer cp_live_…")');
-  const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
-  if (!match) throw unauthorized('malformed Authorization header (expected "Bearer cp_live_…")');
-  const token = match[1]!;
-  if (!isWellFormedApiKey(token)) throw unauthorized('malformed API key (expected cp_live_ followed by 38 letters and digits with a valid checksum)');
-  return token;
+  throw unauthorized('malformed Authorization header (expected "Bearer cp_live_…")');
 }
 
 /**
@@ -69,35 +69,27 @@ export function createApiAccess(deps: ApiAccessDeps): ApiAccess {
   const meter = createUsageMeter({ db: deps.db, logger: deps.logger });
   let pruneTimer: NodeJS.Timeout | undefined;
 
-  let lookup: KeyLookup | undefined;
-  // Key rows by hash, so most requests need no database read. Dropped as a whole when another
-  // connection commits (data_version moves: a CLI revoke takes effect on the next request) and
-  // when this process revokes a key (forgetKeys). Expiry is checked on every request regardless.
-  // Only hashes of existing keys are kept, so it is never larger than the api_keys table.
-  const cache = new Map<string, { row: ApiKeyRow; record: ApiKeyRecord }>();
-  let cachedVersion = -1;
+  const keys = createKeyCache(deps.db);
+  const writeRateLimitHeaders = createRateLimitHeaders();
+  // The calendar month of the last request: recomputed only when a request falls outside it.
+  let month = { start: 0, end: 0 };
+  const monthOf = (now: number) => (now >= month.start && now < month.end ? month : (month = monthPeriod(now)));
 
-  const authenticate = (event: H3Event): ApiKeyRecord => {
-    const hash = hashApiKey(bearerToken(event));
-    // Prepared on first use: the tables exist only once the app has migrated the database.
-    lookup ??= createKeyLookup(deps.db);
-    const version = lookup.version();
-    if (version !== cachedVersion) {
-      cache.clear();
-      cachedVersion = version;
-    }
-    let entry = cache.get(hash);
+  const authenticate = (event: H3Event, now: number): ApiKeyRecord => {
+    const token = bearerToken(event);
+    const hash = hashApiKey(token);
+    // A cached hash belongs to a stored key, which was well formed; the checksum only has to keep
+    // noise away from the database.
+    let entry = keys.cached(hash, now);
     if (!entry) {
-      const found = lookup.find(hash);
-      if (found) cache.set(hash, (entry = { row: found, record: toKeyRecord(found) }));
+      if (!isWellFormedApiKey(token)) throw unauthorized('malformed API key (expected cp_live_ followed by 38 letters and digits with a valid checksum)');
+      entry = keys.load(hash);
     }
-    if (!entry || !hashesEqual(entry.row.hash, hash)) throw unauthorized('unknown API key');
-    const row = entry.row;
-    if (row.revoked_at !== null) throw unauthorized('this API key has been revoked');
-    if (row.expires_at !== null && row.expires_at <= deps.clock.now()) {
-      throw unauthorized(`this API key expired at ${new Date(row.expires_at).toISOString()}`);
-    }
-    return entry.record;
+    if (!entry || !digestsEqual(entry.digest, Buffer.from(hash, 'hex'))) throw unauthorized('unknown API key');
+    const key = entry.record;
+    if (key.revokedAt !== null) throw unauthorized('this API key has been revoked');
+    if (key.expiresAt !== null && key.expiresAt <= now) throw unauthorized(`this API key expired at ${new Date(key.expiresAt).toISOString()}`);
+    return key;
   };
 
   // Synchronous except the first request of a key in a month (its persisted count is loaded once):
@@ -105,17 +97,18 @@ export function createApiAccess(deps: ApiAccessDeps): ApiAccess {
   // below cannot interleave with another request.
   const guard: RouteGuard = (event, route) => {
     if (route.auth === 'none') return;
-    const key = authenticate(event);
-    const period = monthPeriod(deps.clock.now());
-    if (meter.peek(key.id, period.start) === undefined) return meter.load(key.id, period.start).then(() => admit(event, route, key, period));
-    admit(event, route, key, period);
+    const now = deps.clock.now();
+    const key = authenticate(event, now);
+    const period = monthOf(now);
+    const used = meter.peek(key.id, period.start);
+    // Peeked again after the load: another first request of the same key may have counted meanwhile.
+    if (used === undefined) return meter.load(key.id, period.start).then(() => admit(event, route, key, period, meter.peek(key.id, period.start) ?? 0, deps.clock.now()));
+    admit(event, route, key, period, used, now);
   };
 
-  const admit = (event: H3Event, route: ApiRoute, key: ApiKeyRecord, period: { start: number; end: number }): void => {
+  const admit = (event: H3Event, route: ApiRoute, key: ApiKeyRecord, period: { start: number; end: number }, used: number, now: number): void => {
     const api = deps.config().api;
-    const now = deps.clock.now();
     const quotaLimit = key.monthlyQuota ?? api.monthly_quota;
-    const used = meter.peek(key.id, period.start) ?? 0;
     const rate = limiter.take(key.id, now, key.rateLimit ?? api.rate_limit_per_minute);
     const quota: QuotaState = { limit: quotaLimit, used, periodStart: period.start, periodEnd: period.end };
     const quotaRefused = rate.allowed && used >= quotaLimit;
@@ -126,8 +119,7 @@ export function createApiAccess(deps: ApiAccessDeps): ApiAccess {
       quota.used = used + 1;
     }
     // Set once, after the decision, so the headers already count this request when it is accepted.
-    const headers = rateLimitHeaders(rate, quota, now, quotaRefused);
-    for (const name in headers) event.res.headers.set(name, headers[name]!);
+    writeRateLimitHeaders(event, rate, quota, now, quotaRefused);
 
     if (!rate.allowed) {
       throw new AppError('rate_limit_exceeded', `rate limit of ${rate.limit} requests per minute exceeded; retry in ${retryAfterSeconds(rate.retryAfterMs)} s`, {
@@ -146,7 +138,7 @@ export function createApiAccess(deps: ApiAccessDeps): ApiAccess {
   return {
     guard,
     meter,
-    forgetKeys: () => cache.clear(),
+    forgetKeys: () => keys.forget(),
     start() {
       meter.start();
       pruneTimer ??= setInterval(() => limiter.prune(deps.clock.now()), 60_000).unref();

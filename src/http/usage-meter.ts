@@ -45,22 +45,32 @@ export function createUsageMeter(options: UsageMeterOptions): UsageMeter {
   const log = options.logger.child('usage');
   const flushMs = options.flushMs ?? 1000;
   const maxPending = options.maxPending ?? 1000;
-  const counters = new Map<string, Counter>();
+  // By period, then key: the guard peeks and counts on every request, and two plain lookups cost
+  // less than building a combined string key each time.
+  const counters = new Map<number, Map<string, Counter>>();
   const loading = new Map<string, Promise<number>>();
   let lastUsed = new Map<string, number>();
   let pendingTotal = 0;
   let flushing: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
 
-  const id = (keyId: string, periodStart: number) => `${keyId}\u0000${periodStart}`;
+  const counterOf = (keyId: string, periodStart: number) => counters.get(periodStart)?.get(keyId);
+  const addCounter = (counter: Counter) => {
+    let period = counters.get(counter.periodStart);
+    if (!period) counters.set(counter.periodStart, (period = new Map()));
+    period.set(counter.keyId, counter);
+    return counter;
+  };
 
   const writeOnce = async () => {
     const increments: UsageIncrement[] = [];
-    for (const counter of counters.values()) {
-      if (counter.pending === 0) continue;
-      increments.push({ keyId: counter.keyId, periodStart: counter.periodStart, requests: counter.pending });
-      counter.persisted += counter.pending;
-      counter.pending = 0;
+    for (const period of counters.values()) {
+      for (const counter of period.values()) {
+        if (counter.pending === 0) continue;
+        increments.push({ keyId: counter.keyId, periodStart: counter.periodStart, requests: counter.pending });
+        counter.persisted += counter.pending;
+        counter.pending = 0;
+      }
     }
     const touched = lastUsed;
     lastUsed = new Map();
@@ -74,7 +84,7 @@ export function createUsageMeter(options: UsageMeterOptions): UsageMeter {
     } catch (error) {
       // Put the counts back so the next flush retries them; a quota must not forget use silently.
       for (const inc of increments) {
-        const counter = counters.get(id(inc.keyId, inc.periodStart));
+        const counter = counterOf(inc.keyId, inc.periodStart);
         if (counter) {
           counter.persisted -= inc.requests;
           counter.pending += inc.requests;
@@ -85,24 +95,28 @@ export function createUsageMeter(options: UsageMeterOptions): UsageMeter {
       log.error('usage_flush_failed', { error, keys: increments.length });
     }
     // Counters of past months are finished; drop them once nothing is pending.
-    const newest = Math.max(0, ...[...counters.values()].map((c) => c.periodStart));
-    for (const [key, counter] of counters) if (counter.periodStart < newest && counter.pending === 0) counters.delete(key);
+    const newest = Math.max(0, ...counters.keys());
+    for (const [start, period] of counters) {
+      if (start === newest) continue;
+      for (const [keyId, counter] of period) if (counter.pending === 0) period.delete(keyId);
+      if (period.size === 0) counters.delete(start);
+    }
   };
 
   const meter: UsageMeter = {
     peek(keyId, periodStart) {
-      const counter = counters.get(id(keyId, periodStart));
+      const counter = counterOf(keyId, periodStart);
       return counter && counter.persisted + counter.pending;
     },
     load(keyId, periodStart) {
-      const key = id(keyId, periodStart);
+      const key = `${keyId}\u0000${periodStart}`;
       const known = meter.peek(keyId, periodStart);
       if (known !== undefined) return Promise.resolve(known);
       let promise = loading.get(key);
       if (!promise) {
         promise = usageCount(db.kysely, keyId, periodStart)
           .then((persisted) => {
-            if (!counters.has(key)) counters.set(key, { keyId, periodStart, persisted, pending: 0 });
+            if (!counterOf(keyId, periodStart)) addCounter({ keyId, periodStart, persisted, pending: 0 });
             return meter.peek(keyId, periodStart) ?? persisted;
           })
           .finally(() => loading.delete(key));
@@ -111,13 +125,8 @@ export function createUsageMeter(options: UsageMeterOptions): UsageMeter {
       return promise.then(() => meter.peek(keyId, periodStart) ?? 0);
     },
     count(keyId, periodStart, now) {
-      const key = id(keyId, periodStart);
-      let counter = counters.get(key);
-      if (!counter) {
-        // Only reachable without load(): keep the count rather than drop it.
-        counter = { keyId, periodStart, persisted: 0, pending: 0 };
-        counters.set(key, counter);
-      }
+      // Only missing without load(): keep the count rather than drop it.
+      const counter = counterOf(keyId, periodStart) ?? addCounter({ keyId, periodStart, persisted: 0, pending: 0 });
       counter.pending += 1;
       pendingTotal += 1;
       lastUsed.set(keyId, now);

@@ -65,7 +65,10 @@ export function hashApiKey(key: string): string {
  * after the lookup means the final accept/reject never depends on where two strings first differ.
  */
 export function hashesEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a, 'hex');
-  const right = Buffer.from(b, 'hex');
+  return digestsEqual(Buffer.from(a, 'hex'), Buffer.from(b, 'hex'));
+}
+
+/** `hashesEqual` for digests already held as bytes (the guard keeps cached ones decoded). */
+export function digestsEqual(left: Uint8Array, right: Uint8Array): boolean {
   return left.length === right.length && left.length > 0 && timingSafeEqual(left, right);
 }

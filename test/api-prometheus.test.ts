@@ -62,12 +62,14 @@ function value(families: Map<string, PrometheusFamily>, name: string, labels: Re
   return sample === undefined ? undefined : Number(sample.value);
 }
 
-const apiGet = async (path: string) => (await fetch(`${t.url}${path}`, { headers: keys.auth() })).json();
+// JSON bodies, read field by field below.
+const json = async (res: Response): Promise<any> => res.json();
+const apiGet = async (path: string) => json(await fetch(`${t.url}${path}`, { headers: keys.auth() }));
 
 test('a scrape needs a read key, like the API, and carries the rate-limit headers', async () => {
   const anonymous = await fetch(`${t.url}/metrics`);
   assert.equal(anonymous.status, 401);
-  const body = await anonymous.json();
+  const body = await json(anonymous);
   assert.equal(body.error, 'unauthorized');
   assert.match(body.request_id, /^req_/);
   const { headers } = await scrape();
@@ -112,7 +114,7 @@ test('statuses are state sets matching the API, and open incidents are counted p
   assert.ok(open.data.length > 0);
   assert.equal(value(families, 'cappulse_incidents_open', { provider: 'beta' }), open.data.length);
   assert.equal(value(families, 'cappulse_incidents_open', { provider: 'alpha' }), 0);
-  assert.equal(families.get('cappulse_build_info')!.metrics[0]!.labels?.version, (await (await fetch(`${t.url}/healthz`)).json()).version);
+  assert.equal(families.get('cappulse_build_info')!.metrics[0]!.labels?.version, (await json(await fetch(`${t.url}/healthz`))).version);
   assert.ok(families.has('process_cpu_seconds_total'), "Node's process metrics are included");
   assert.equal(value(families, 'cappulse_webhook_deliveries', { status: 'pending' }), 0);
 });
@@ -123,7 +125,7 @@ test('the window is chosen by ?window=, and bad query parameters are 400s in the
   for (const query of ['?window=2h', '?verbose=1']) {
     const res = await fetch(`${t.url}/metrics${query}`, { headers: keys.auth() });
     assert.equal(res.status, 400, query);
-    assert.equal((await res.json()).error, 'invalid_request');
+    assert.equal((await json(res)).error, 'invalid_request');
   }
 });
 

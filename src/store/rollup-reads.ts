@@ -1,13 +1,28 @@
-import type { Kysely } from 'kysely';
+import type { Compilable, CompiledQuery, Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { ceilTo, floorTo, HOUR, MINUTE, type Span } from '../stats/windows.ts';
 import { readRollups, rowToAgg, type RollupTable } from './rollups.ts';
-import type { MinuteEntry } from './window-cache.ts';
+import type { MinuteEntry, WindowCache } from './window-cache.ts';
 
 /**
  * Cheap reads that tell whether rollup rows changed, for the in-memory window cache: counts
  * computed by SQLite, and narrow rows, instead of decoding every row and its digests.
  */
+
+/**
+ * Runs a query compiled once per shape, rebound with `parameters` in the order its SQL binds
+ * them. kysely builds and compiles a query on every call; for the few reads every request makes
+ * that cost about as much as SQLite running them, and left most of a request's garbage. The
+ * window tests compare every cached read with an uncached one, so a binding out of order shows.
+ */
+async function rebound<R>(db: Kysely<Database>, cache: WindowCache, shape: string, build: () => Compilable<R>, parameters: readonly unknown[]): Promise<R[]> {
+  let compiled = cache.statements.get(shape) as CompiledQuery<R> | undefined;
+  if (compiled === undefined) {
+    compiled = build().compile();
+    cache.statements.set(shape, compiled);
+  }
+  return (await db.executeQuery<R>({ ...compiled, parameters })).rows;
+}
 /** Which rollup rows stand for a minute-aligned span: the hour rows of its whole hours, the minute rows of the rest. */
 function fingerprintPieces(spans: readonly Span[]): Array<{ table: RollupTable; span: Span }> {
   const out: Array<{ table: RollupTable; span: Span }> = [];
@@ -34,7 +49,7 @@ function fingerprintPieces(spans: readonly Span[]): Array<{ table: RollupTable; 
  * unchanged fingerprint means unchanged rows: a late result, a rebuild that changes anything,
  * or a prune inside the spans all change it.
  */
-export async function rollupsFingerprints(db: Kysely<Database>, targetIds: readonly number[], groups: ReadonlyArray<readonly Span[]>): Promise<string[]> {
+export async function rollupsFingerprints(db: Kysely<Database>, cache: WindowCache, targetIds: readonly number[], groups: ReadonlyArray<readonly Span[]>): Promise<string[]> {
   const pieces = groups.flatMap((spans, group) => fingerprintPieces(spans).map((piece) => ({ ...piece, group })));
   const totals = groups.map(() => [0, 0]);
   if (targetIds.length > 0 && pieces.length > 0) {
@@ -45,9 +60,14 @@ export async function rollupsFingerprints(db: Kysely<Database>, targetIds: reado
         .where('target_id', 'in', [...targetIds])
         .where('bucket', '>=', from)
         .where('bucket', '<', to);
-    let query = count(pieces[0]!, 0);
-    for (let k = 1; k < pieces.length; k++) query = query.unionAll(count(pieces[k]!, k));
-    for (const row of await query.execute()) {
+    const build = () => {
+      let query = count(pieces[0]!, 0);
+      for (let k = 1; k < pieces.length; k++) query = query.unionAll(count(pieces[k]!, k));
+      return query;
+    };
+    const shape = `fingerprint:${targetIds.length}:${pieces.map((piece) => piece.table).join(',')}`;
+    const parameters = pieces.flatMap(({ span: [from, to] }, k) => [k, ...targetIds, from, to]);
+    for (const row of await rebound(db, cache, shape, build, parameters)) {
       const total = totals[pieces[Number(row.k)]!.group]!;
       total[0]! += Number(row.probes ?? 0);
       total[1]! += Number(row.rows);
@@ -68,17 +88,19 @@ export interface MinutePiece {
  * on every request, and decoding 25 columns and two digests per row cost more than the rest of
  * the request. Returned in key order, as readRollups returns them.
  */
-export async function readMinutesSeen(db: Kysely<Database>, targetIds: readonly number[], span: Span, seen: Map<string, MinuteEntry>): Promise<MinutePiece[]> {
+export async function readMinutesSeen(db: Kysely<Database>, cache: WindowCache, targetIds: readonly number[], span: Span): Promise<MinutePiece[]> {
   if (targetIds.length === 0 || span[0] >= span[1]) return [];
-  const heads = await db
-    .selectFrom('rollups_minute')
-    .select(['target_id', 'bucket', 'probes'])
-    .where('target_id', 'in', [...targetIds])
-    .where('bucket', '>=', span[0])
-    .where('bucket', '<', span[1])
-    .orderBy('target_id')
-    .orderBy('bucket')
-    .execute();
+  const seen = cache.minutes;
+  const build = () =>
+    db
+      .selectFrom('rollups_minute')
+      .select(['target_id', 'bucket', 'probes'])
+      .where('target_id', 'in', [...targetIds])
+      .where('bucket', '>=', span[0])
+      .where('bucket', '<', span[1])
+      .orderBy('target_id')
+      .orderBy('bucket');
+  const heads = await rebound(db, cache, `minutes:${targetIds.length}`, build, [...targetIds, span[0], span[1]]);
   const keys = heads.map((row) => `${row.target_id}:${Number(row.bucket)}`);
   const moved = heads.filter((row, i) => seen.get(keys[i]!)?.probes !== row.probes);
   const fresh = new Map<string, MinuteEntry>();
@@ -126,18 +148,19 @@ export function forgetMinutesBefore(seen: Map<string, MinuteEntry>, from: number
  * rows would be folded. Pieces come in the order of each target's first result, as folding the
  * raw rows orders them. Undefined when the rows cannot stand for the results: read the raw rows.
  */
-export async function readMinuteEdge(db: Kysely<Database>, targetIds: readonly number[], [from, to]: Span, seen: Map<string, MinuteEntry>): Promise<MinutePiece[] | undefined> {
+export async function readMinuteEdge(db: Kysely<Database>, cache: WindowCache, targetIds: readonly number[], [from, to]: Span): Promise<MinutePiece[] | undefined> {
   if (targetIds.length === 0 || from !== floorTo(from, MINUTE) || to > from + MINUTE) return undefined;
-  const heads = await db
-    .selectFrom('probe_results')
-    .select((eb) => ['target_id', eb.fn.min('id').as('first'), eb.fn.max('started_at').as('last'), eb.fn.countAll<number>().as('results')])
-    .where('target_id', 'in', [...targetIds])
-    .where('started_at', '>=', from)
-    .where('started_at', '<', from + MINUTE)
-    .groupBy('target_id')
-    .execute();
+  const build = () =>
+    db
+      .selectFrom('probe_results')
+      .select((eb) => ['target_id', eb.fn.min('id').as('first'), eb.fn.max('started_at').as('last'), eb.fn.countAll<number>().as('results')])
+      .where('target_id', 'in', [...targetIds])
+      .where('started_at', '>=', from)
+      .where('started_at', '<', from + MINUTE)
+      .groupBy('target_id');
+  const heads = await rebound(db, cache, `edge:${targetIds.length}`, build, [...targetIds, from, from + MINUTE]);
   if (heads.some((head) => Number(head.last) >= to)) return undefined;
-  const rows = new Map((await readMinutesSeen(db, targetIds, [from, from + MINUTE], seen)).map((piece) => [piece.targetId, piece]));
+  const rows = new Map((await readMinutesSeen(db, cache, targetIds, [from, from + MINUTE])).map((piece) => [piece.targetId, piece]));
   if (rows.size !== heads.length) return undefined;
   const out: MinutePiece[] = [];
   for (const head of heads.sort((a, b) => Number(a.first) - Number(b.first))) {

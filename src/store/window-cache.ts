@@ -1,3 +1,4 @@
+import type { CompiledQuery } from 'kysely';
 import type { Agg } from '../stats/aggregate.ts';
 
 /**
@@ -21,6 +22,8 @@ export interface WindowCache {
    * order buckets were first seen, so the reader drops the minutes that closed from the front.
    */
   readonly minutes: Map<string, MinuteEntry>;
+  /** The per-request queries, compiled once per shape (store/rollup-reads.ts). */
+  readonly statements: Map<string, CompiledQuery>;
 }
 
 /** An open minute rollup row, decoded once and reused while its probe count stays the same. */
@@ -52,5 +55,6 @@ export function createWindowCache(maxEntries = 2000): WindowCache {
       while (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
     },
     minutes: new Map(),
+    statements: new Map(),
   };
 }

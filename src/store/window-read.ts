@@ -117,7 +117,7 @@ async function readClosed(db: Kysely<Database>, scope: Scope, range: WindowRange
   const start = startMinuteOf(range, plan);
   // The start minute's raw results are vouched for by its minute rollups: any result for it changes them.
   const minuteSpans = start ? [start, ...plan.minutes] : plan.minutes;
-  const [hoursCount, minutesCount] = await rollupsFingerprints(db, scope.targetIds, [hours, minuteSpans]);
+  const [hoursCount, minutesCount] = await rollupsFingerprints(db, cache, scope.targetIds, [hours, minuteSpans]);
   const hoursPrint = `${hours.join(';')}|${hoursCount}`;
   const closedPrint = `${hoursPrint}#${minuteSpans.join(';')}|${minutesCount}`;
   const key = `${scope.key}|${scope.targetIds.join(',')}|${range.name}`;
@@ -143,12 +143,12 @@ function openSources(db: Kysely<Database>, scope: Scope, range: WindowRange, clo
   const stored = storedSources(db, scope.targetIds);
   const start = closed.startMinute;
   return {
-    rollups: (table, span) => (table === 'rollups_minute' ? readMinutesSeen(db, scope.targetIds, span, cache.minutes) : stored.rollups(table, span)),
+    rollups: (table, span) => (table === 'rollups_minute' ? readMinutesSeen(db, cache, scope.targetIds, span) : stored.rollups(table, span)),
     async raw(span, bucketMs) {
       if (start && span[0] >= start.span[0] && span[1] <= start.span[1]) {
         return foldRaw(start.facts.filter(({ facts }) => facts.startedAt >= span[0] && facts.startedAt < span[1]), bucketMs);
       }
-      const edge = span[1] === range.to ? await readMinuteEdge(db, scope.targetIds, span, cache.minutes) : undefined;
+      const edge = span[1] === range.to ? await readMinuteEdge(db, cache, scope.targetIds, span) : undefined;
       return edge ?? stored.raw(span, bucketMs);
     },
   };

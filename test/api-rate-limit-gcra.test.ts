@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createRateLimiter, gcra, monthPeriod } from '../src/http/rate-limit.ts';
-import { rateLimitHeaders, retryAfterSeconds } from '../src/http/rate-limit-headers.ts';
+import { createHeaderTexts, rateLimitHeaders, retryAfterSeconds } from '../src/http/rate-limit-headers.ts';
 
 const MIN = 60_000;
 
@@ -87,4 +87,22 @@ test('headers: classic X-RateLimit-* for the minute, IETF pair for both policies
   assert.equal(retryAfterSeconds(1), '1');
   assert.equal(retryAfterSeconds(0), '1');
   assert.equal(retryAfterSeconds(6001), '7');
+});
+
+test('texts reused between responses follow every change of key, limit and second', () => {
+  const texts = createHeaderTexts();
+  const now = Date.UTC(2026, 10, 30, 0, 0, 0);
+  const period = monthPeriod(now);
+  const quota = (limit: number) => ({ limit, used: 1, periodStart: period.start, periodEnd: period.end });
+  const calls: Array<[number, number, number]> = [
+    [60, 1000, now],
+    [60, 1000, now],
+    [120, 1000, now],
+    [60, 5000, now + 1500],
+    [60, 1000, now + 1500],
+  ];
+  for (const [limit, quotaLimit, at] of calls) {
+    const rate = gcra(undefined, at, limit, MIN);
+    assert.deepEqual(rateLimitHeaders(rate, quota(quotaLimit), at, false, texts), rateLimitHeaders(rate, quota(quotaLimit), at), `${limit}/${quotaLimit} at ${at}`);
+  }
 });

@@ -26,18 +26,15 @@ export interface HeaderTexts {
 }
 
 export function createHeaderTexts(): HeaderTexts {
-  let policyKey = '';
-  let policy = '';
+  const last = { rateLimit: Number.NaN, quotaLimit: Number.NaN, monthSeconds: Number.NaN, text: '' };
   return {
     reset: lastText(),
     monthEnd: lastText(),
     policy(rateLimit, quotaLimit, monthSeconds) {
-      const key = `${rateLimit}/${quotaLimit}/${monthSeconds}`;
-      if (key !== policyKey) {
-        policyKey = key;
-        policy = `"minute";q=${rateLimit};w=60, "month";q=${quotaLimit};w=${monthSeconds}`;
+      if (rateLimit !== last.rateLimit || quotaLimit !== last.quotaLimit || monthSeconds !== last.monthSeconds) {
+        Object.assign(last, { rateLimit, quotaLimit, monthSeconds, text: `"minute";q=${rateLimit};w=60, "month";q=${quotaLimit};w=${monthSeconds}` });
       }
-      return policy;
+      return last.text;
     },
   };
 }

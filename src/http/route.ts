@@ -72,11 +72,13 @@ export function mountRoutes(app: H3, deps: HttpDeps, routes: readonly ApiRoute[]
   for (const route of routes) {
     app.on(route.method, route.path, async (event) => {
       if (guard) await guard(event, route);
-      const url = new URL(event.req.url);
+      // h3 has already split the URL: only a query string needs parsing, and an absent one
+      // against a route without parameters needs no schema at all.
+      const search = event.url.search;
       const rawQuery: Record<string, string> = {};
-      for (const [key, value] of url.searchParams) rawQuery[key] = value;
+      if (search !== '') for (const [key, value] of new URLSearchParams(search)) rawQuery[key] = value;
       const params = route.params ? parseOrThrow(route.params, event.context.params ?? {}, 'path') : {};
-      const query = route.query ? parseOrThrow(route.query, rawQuery, 'query') : parseOrThrow(NO_QUERY, rawQuery, 'query');
+      const query = route.query ? parseOrThrow(route.query, rawQuery, 'query') : search === '' ? {} : parseOrThrow(NO_QUERY, rawQuery, 'query');
       const body = route.body ? parseOrThrow(route.body, await readJson(event, deps.config().server.max_body_bytes), 'body') : undefined;
       const result = await route.handler({ event, params, query, body, deps });
       if (route.status) event.res.status = route.status;

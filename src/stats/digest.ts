@@ -44,8 +44,11 @@ export function fromUnit(unit: number): number {
 }
 
 export function digestWeight(digest: Digest): number {
+  // Indexed, not for-of: merged digests are preallocated (holey) arrays, and iterating one
+  // allocated an iterator result per centroid, thousands per request.
+  const { counts } = digest;
   let total = 0;
-  for (const n of digest.counts) total += n;
+  for (let i = 0; i < counts.length; i++) total += counts[i]!;
   return total;
 }
 
@@ -160,24 +163,73 @@ function mergeTwo(a: Digest, b: Digest): Digest {
   return { units, counts };
 }
 
-/** A balanced tree of linear walks over sorted digests. */
-function mergeTree(parts: readonly Digest[]): Digest {
-  let level = parts;
-  while (level.length > 1) {
-    const next: Digest[] = [];
-    for (let k = 0; k + 1 < level.length; k += 2) next.push(mergeTwo(level[k]!, level[k + 1]!));
-    if (level.length % 2 === 1) next.push(level.at(-1)!);
-    level = next;
+/**
+ * Any number of sorted digests in one k-way walk: a binary min-heap of the parts by their next
+ * position, the output sized once. A window's open minutes arrive as dozens of small digests on
+ * every request; merging them pairwise allocated a fresh pair of arrays per pair and per level.
+ */
+function mergeMany(parts: readonly Digest[]): Digest {
+  const n = parts.length;
+  if (n === 1) return parts[0]!;
+  if (n === 2) return mergeTwo(parts[0]!, parts[1]!);
+  let size = 0;
+  for (let p = 0; p < n; p++) size += parts[p]!.units.length;
+  const units = new Array<number>(size);
+  const counts = new Array<number>(size);
+  // Per part: its next index and that index's position, so the heap compares plain numbers.
+  const at = new Int32Array(n);
+  const next = new Float64Array(n);
+  const heap = new Int32Array(n);
+  let heapSize = 0;
+  for (let p = 0; p < n; p++) {
+    if (parts[p]!.units.length === 0) continue;
+    next[p] = parts[p]!.units[0]!;
+    heap[heapSize++] = p;
   }
-  return level[0]!;
+  for (let start = (heapSize >> 1) - 1; start >= 0; start--) siftDown(heap, heapSize, next, start);
+  let k = 0;
+  while (heapSize > 0) {
+    const p = heap[0]!;
+    const part = parts[p]!;
+    const unit = next[p]!;
+    const count = part.counts[at[p]!]!;
+    if (k > 0 && units[k - 1] === unit) counts[k - 1]! += count;
+    else {
+      units[k] = unit;
+      counts[k++] = count;
+    }
+    const i = ++at[p]!;
+    if (i < part.units.length) next[p] = part.units[i]!;
+    else heap[0] = heap[--heapSize]!;
+    siftDown(heap, heapSize, next, 0);
+  }
+  units.length = k;
+  counts.length = k;
+  return { units, counts };
+}
+
+/** Restores the min-heap of part indices (by their next position) below `start`. */
+function siftDown(heap: Int32Array, size: number, next: Float64Array, start: number): void {
+  let i = start;
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= size) return;
+    const r = l + 1;
+    const child = r < size && next[heap[r]!]! < next[heap[l]!]! ? r : l;
+    if (next[heap[child]!]! >= next[heap[i]!]!) return;
+    const swap = heap[i]!;
+    heap[i] = heap[child]!;
+    heap[child] = swap;
+    i = child;
+  }
 }
 
 /**
- * Merges any number of digests: sorted inputs merged pairwise (a balanced tree of linear
- * walks), then one compaction pass. The result depends only on the multiset of centroids, not
+ * Merges any number of digests: sorted inputs merged in one k-way walk, then one compaction
+ * pass. The result depends only on the multiset of centroids, not
  * on the order of `parts`. Far cheaper than pushing every centroid through the package's
  * red-black tree (measured in scripts/bench/metrics.ts). The largest part joins last: a window's
- * merged closed time plus a few open minutes is then one walk over it, not one per tree level.
+ * merged closed time plus a few open minutes is then one walk over it, not one per level.
  */
 export function mergeDigests(parts: readonly Digest[], options: { bounded?: boolean } = {}): Digest {
   const nonEmpty = parts.filter((part) => part.units.length > 0);
@@ -186,7 +238,7 @@ export function mergeDigests(parts: readonly Digest[], options: { bounded?: bool
   let largest = 0;
   for (let k = 1; k < nonEmpty.length; k++) if (nonEmpty[k]!.units.length > nonEmpty[largest]!.units.length) largest = k;
   const rest = nonEmpty.filter((_, k) => k !== largest);
-  const merged = mergeTwo(nonEmpty[largest]!, mergeTree(rest));
+  const merged = mergeTwo(nonEmpty[largest]!, mergeMany(rest));
   return options.bounded !== false && merged.units.length > MAX_CENTROIDS ? compact(merged) : merged;
 }
 
@@ -237,7 +289,7 @@ export function quantilesOfParts(parts: readonly Digest[], ps: readonly number[]
   let largest = 0;
   for (let k = 1; k < nonEmpty.length; k++) if (nonEmpty[k]!.units.length > nonEmpty[largest]!.units.length) largest = k;
   const a = nonEmpty[largest]!;
-  const b = mergeTree(nonEmpty.filter((_, k) => k !== largest));
+  const b = mergeMany(nonEmpty.filter((_, k) => k !== largest));
   const total = digestWeight(a) + digestWeight(b);
   let i = 0;
   let j = 0;
@@ -263,7 +315,10 @@ export function quantilesOfParts(parts: readonly Digest[], ps: readonly number[]
   let lowerUnit = 0;
   let lowerMiddle = -1;
   const out = new Array<number>(ps.length);
-  const order = ps.map((_, k) => k).sort((x, y) => ps[x]! - ps[y]!);
+  let ascending = true;
+  for (let k = 1; k < ps.length; k++) if (ps[k]! < ps[k - 1]!) ascending = false;
+  // The walk only goes forward: ranks in ascending order (the API asks for them so already).
+  const order = ascending ? ps.map((_, k) => k) : ps.map((_, k) => k).sort((x, y) => ps[x]! - ps[y]!);
   for (const k of order) {
     const rank = total * ps[k]!;
     while (more && before + count / 2 <= rank) {

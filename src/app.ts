@@ -13,6 +13,7 @@ import { createPipeline, type AfterCommitHook, type PipelineStage } from './sche
 import { createRetentionJob } from './scheduler/retention-job.ts';
 import { createRollupStage } from './scheduler/rollup-stage.ts';
 import { createStatusStage } from './scheduler/status-stage.ts';
+import { retireRemovedProviders } from './scheduler/status-retire.ts';
 import { createScheduler } from './scheduler/scheduler.ts';
 import { realTimers, type SchedulerTimers } from './scheduler/timers.ts';
 import { syncCatalog, type CatalogTarget } from './store/catalog.ts';
@@ -111,6 +112,8 @@ export async function createApp(initial: Config, deps: AppDeps = {}): Promise<Ca
   const sync = async (next: Config) => {
     targets = await syncCatalog(db.kysely, resolveTargets(next), clock.now());
     await syncConfigEndpoints(db.kysely, configEndpoints(next), clock.now());
+    // A provider the sync removed is evaluated no more: close its open incident now, or never.
+    if ((await retireRemovedProviders(db.kysely, { clock, logger })) > 0) deliverer.wake();
   };
 
   return {

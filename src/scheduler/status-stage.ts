@@ -9,14 +9,13 @@ import { gatherEvidence } from '../status/evidence.ts';
 import { decideProvider, type IncidentCause, type IncidentSnapshot } from '../status/incident.ts';
 import { initialTargetState, stepTarget } from '../status/machine.ts';
 import { inMaintenance } from '../status/maintenance.ts';
-import { eventData } from '../status/payloads.ts';
 import { thresholdsFor, type ResolvedThresholds } from '../status/thresholds.ts';
 import { isIncidentStatus, type Cause } from '../status/types.ts';
-import { enqueueEvent } from '../store/events.ts';
-import { addIncidentUpdate, findLastResolvedIncident, findOpenIncident, saveIncident, type IncidentRecord } from '../store/incidents.ts';
+import { findLastResolvedIncident, findOpenIncident, type IncidentRecord } from '../store/incidents.ts';
 import { createStatusStatements, findProviderStatus, listProviderTargetStatuses, saveProviderStatus } from '../store/status.ts';
 import { readScopeWindow } from '../store/window-read.ts';
 import { createOutcomeWindows } from './outcome-window.ts';
+import { incidentLogFields, writeIncidentChange } from './incident-change.ts';
 import type { PipelineStage } from './pipeline.ts';
 
 /** The 7-day p95 moves slowly; recomputing it once an hour keeps each evaluation cheap. */
@@ -39,7 +38,7 @@ export function createEventIds(): (now: number) => string {
   };
 }
 
-function toSnapshot(record: IncidentRecord | undefined): IncidentSnapshot | null {
+export function toSnapshot(record: IncidentRecord | undefined): IncidentSnapshot | null {
   if (!record) return null;
   return { ...record, severity: record.severity as IncidentSnapshot['severity'], scope: record.scope as IncidentSnapshot['scope'], cause: record.cause as IncidentCause };
 }
@@ -143,13 +142,9 @@ export function createStatusStage(deps: { config: () => Config; clock: Clock; lo
       const change = decision.change;
       if (!change) return 0;
 
-      await saveIncident(trx, { ...change.incident, providerId: target.providerId }, change.isNew);
-      const updateId = await addIncidentUpdate(trx, { ...change.update, incidentId: change.incident.id });
-      for (const type of decision.events) {
-        const data = eventData(type, { ...decision, change }, provider, previous?.status ?? 'unknown', updateId);
-        await enqueueEvent(trx, { type, data, incidentId: change.incident.id, providerId: target.providerId }, now, newEventId(now));
-      }
-      log.info('incident_changed', { provider: provider.slug, incident: change.incident.id, change: change.update.kind, severity: change.incident.severity, models: change.incident.affectedModels.join(','), events: decision.events.join(',') });
+      const changed = { ...decision, change };
+      await writeIncidentChange(trx, { providerId: target.providerId, provider, previousStatus: previous?.status ?? 'unknown', decision: changed, now, newEventId });
+      log.info('incident_changed', incidentLogFields(provider, changed));
       return decision.events.length;
     },
   };

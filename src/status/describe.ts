@@ -42,5 +42,7 @@ export function describeCause(c: Cause): string {
       return `error rate ${pct(c.value)}${over} (below ${pct(c.threshold)})`;
     case 'recovery':
       return `${c.value} successes in a row after ${c.samples} clear evaluations (needs ${c.threshold})`;
+    case 'removed_from_config':
+      return 'removed from the config: no longer monitored';
   }
 }

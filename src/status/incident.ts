@@ -180,3 +180,16 @@ export function decideProvider(input: ProviderInput): ProviderDecision {
   const update: IncidentUpdatePlan = { kind, at: now, status: 'open', severity, affectedModels: models, message, cause: updateCause };
   return { state, change: { incident, isNew: false, update }, events: ['incident.updated'] };
 }
+
+/**
+ * A provider removed from the config is never evaluated again, so nothing else would ever close
+ * its open incident (or clear an alert raised from it). The sync that removes it resolves the
+ * incident, saying why, with the events a recovery sends; its status becomes `unknown`.
+ */
+export function retireProvider(open: IncidentSnapshot, previous: ProviderState | null, now: number): ProviderDecision & { change: NonNullable<ProviderDecision['change']> } {
+  const cause: IncidentCause = { rule: 'removed_from_config', value: null, threshold: null, window: null, samples: 0, model: open.cause.model };
+  const incident: IncidentSnapshot = { ...open, status: 'resolved', updatedAt: now, resolvedAt: now };
+  const update: IncidentUpdatePlan = { kind: 'resolved', at: now, status: 'resolved', severity: open.severity, affectedModels: open.affectedModels, message: `Resolved: ${describeCause(cause)}`, cause };
+  const state: ProviderState = { status: 'unknown', since: previous?.status === 'unknown' ? previous.since : now, maintenance: false };
+  return { state, change: { incident, isNew: false, update }, events: ['incident.updated', 'provider.recovered'] };
+}

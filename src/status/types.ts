@@ -17,7 +17,8 @@ export type RuleName =
   | 'misconfigured'
   | 'insufficient_data'
   | 'healthy'
-  | 'recovery';
+  | 'recovery'
+  | 'removed_from_config';
 
 /**
  * Why a status is what it is, in numbers a reader can check: the rule, what was measured, the

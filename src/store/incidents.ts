@@ -71,6 +71,20 @@ export async function findOpenIncident(trx: Kysely<Database>, providerId: number
   return row ? toRecord(row) : undefined;
 }
 
+/** Open incidents of providers removed from the config (inactive): nothing evaluates them any more. */
+export async function openIncidentsOfInactiveProviders(db: Kysely<Database>): Promise<IncidentRow[]> {
+  const rows = await db
+    .selectFrom('incidents')
+    .innerJoin('providers', 'providers.id', 'incidents.provider_id')
+    .selectAll('incidents')
+    .select(['providers.slug as provider_slug', 'providers.name as provider_name'])
+    .where('incidents.status', '=', 'open')
+    .where('providers.active', '=', 0)
+    .orderBy('incidents.id')
+    .execute();
+  return rows.map((row) => ({ ...toRecord(row), providerSlug: row.provider_slug, providerName: row.provider_name }));
+}
+
 export async function findLastResolvedIncident(trx: Kysely<Database>, providerId: number): Promise<IncidentRecord | undefined> {
   const row = await trx
     .selectFrom('incidents')

@@ -71,6 +71,7 @@ export function createApiAccess(deps: ApiAccessDeps): ApiAccess {
 
   const keys = createKeyCache(deps.db);
   const writeRateLimitHeaders = createRateLimitHeaders();
+  const presented = Buffer.alloc(32);
   // The calendar month of the last request: recomputed only when a request falls outside it.
   let month = { start: 0, end: 0 };
   const monthOf = (now: number) => (now >= month.start && now < month.end ? month : (month = monthPeriod(now)));
@@ -85,7 +86,8 @@ export function createApiAccess(deps: ApiAccessDeps): ApiAccess {
       if (!isWellFormedApiKey(token)) throw unauthorized('malformed API key (expected cp_live_ followed by 38 letters and digits with a valid checksum)');
       entry = keys.load(hash);
     }
-    if (!entry || !digestsEqual(entry.digest, Buffer.from(hash, 'hex'))) throw unauthorized('unknown API key');
+    // Decoded into one reused buffer: the guard is synchronous, so no other request can be using it.
+    if (!entry || presented.write(hash, 'hex') !== presented.length || !digestsEqual(entry.digest, presented)) throw unauthorized('unknown API key');
     const key = entry.record;
     if (key.revokedAt !== null) throw unauthorized('this API key has been revoked');
     if (key.expiresAt !== null && key.expiresAt <= now) throw unauthorized(`this API key expired at ${new Date(key.expiresAt).toISOString()}`);

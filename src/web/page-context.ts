@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../config/schema.ts';
 import type { Database } from '../db/schema.ts';
+import type { WindowCache } from '../store/window-cache.ts';
 import type { Memo } from './memo.ts';
 
 /** What a page needs to render: the store, the running config, and one `now` for the whole page. */
@@ -11,6 +12,8 @@ export interface PageContext {
   query: URLSearchParams;
   /** Answers for closed time ranges, shared by every request of this server. */
   memo: Memo;
+  /** Merged closed time of metrics windows, shared with the API (createHttpApp). */
+  windows?: WindowCache;
 }
 
 /** A query value from a fixed list, falling back to the default for anything else. */

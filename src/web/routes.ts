@@ -47,7 +47,7 @@ export function registerDashboardRoutes(app: H3, deps: HttpDeps): void {
     app.get(path, async (event) => {
       const now = deps.clock.now();
       const requestId = requestIdOf(event);
-      const ctx: PageContext = { db: deps.db.kysely, config: deps.config(), now, query: new URL(event.req.url).searchParams, memo };
+      const ctx: PageContext = { db: deps.db.kysely, config: deps.config(), now, query: new URL(event.req.url).searchParams, memo, windows: deps.windows };
       try {
         return respond(await render(ctx, event), now, requestId);
       } catch (error) {

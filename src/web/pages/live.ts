@@ -42,7 +42,7 @@ ${headlineCells(m)}
 }
 
 export async function livePage(ctx: PageContext): Promise<Page> {
-  const overview = await providerOverview(ctx.db, '1h', ctx.now);
+  const overview = await providerOverview(ctx.db, '1h', ctx.now, ctx.windows);
   const targets = await targetStatuses(ctx.db);
   const open = await listIncidents(ctx.db, { status: 'open', limit: 20 });
   const windows = activeWindows(ctx.config.maintenance, ctx.now);

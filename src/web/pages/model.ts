@@ -16,7 +16,7 @@ export async function modelPage(ctx: PageContext, slug: string): Promise<Page> {
   if (!model) throw new AppError('not_found', `no model "${slug}"`);
   const window = pick(ctx.query, 'window', WINDOW_NAMES, '24h');
   const range = windowEndingAt(window, ctx.now);
-  const scope = await modelMetrics(ctx.db, model, window, ctx.now);
+  const scope = await modelMetrics(ctx.db, model, window, ctx.now, ctx.windows);
   const providers = scope.targets.map((t) => t.target.providerSlug);
   const body = scopeBody({
     heading: html`<div class="toolbar"><h1>${model.name}</h1>${choices(modelHref(model.slug), 'window', WINDOW_NAMES, window)}</div>`,

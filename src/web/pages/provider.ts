@@ -17,7 +17,7 @@ export async function providerPage(ctx: PageContext, slug: string): Promise<Page
   if (!provider) throw new AppError('not_found', `no provider "${slug}"`);
   const window = pick(ctx.query, 'window', WINDOW_NAMES, '24h');
   const range = windowEndingAt(window, ctx.now);
-  const scope = await providerMetrics(ctx.db, provider, window, ctx.now);
+  const scope = await providerMetrics(ctx.db, provider, window, ctx.now, ctx.windows);
   const status = (await providerStatuses(ctx.db)).get(provider.id) ?? UNKNOWN_STATUS;
   const body = scopeBody({
     heading: html`<div class="toolbar"><h1>${provider.name} <span class="tag">${provider.kind}</span></h1>${choices(providerHref(provider.slug), 'window', WINDOW_NAMES, window)}</div>`,

@@ -98,10 +98,11 @@ export interface WindowPlan {
 }
 
 /**
- * Splits a window so a request reads two cached rows and a few minutes of rollups: a time is
- * closed (cacheable) once `graceMs` has passed since it, because no result for it can still
- * arrive (and a very late one deletes the cached parts it lands in). The 1h window has only
- * minute-sized parts: its series is per minute.
+ * Splits a window so a request reuses two merged parts and reads a few minutes of rollups: a
+ * time is closed (cacheable) once `graceMs` has passed since it, because no result for it should
+ * still arrive (a very late one changes the rollups under a kept part, and the reader, which
+ * checks them, merges it again). The 1h window has only minute-sized parts: its series is per
+ * minute.
  */
 export function windowPlan(range: WindowRange, graceMs: number): WindowPlan {
   const first = ceilTo(range.from, MINUTE);

@@ -23,8 +23,15 @@ test('hooks learn how many outbox events a committed transaction wrote; a rolled
     let events = 0;
     let fail = false;
     const rolledBack: string[] = [];
+    // What a stage's committed() sees: the result is already visible outside the transaction.
+    const committedSaw: number[] = [];
     const stages: PipelineStage[] = [
-      { name: 'quiet', apply: async () => undefined, rolledBack: (t) => rolledBack.push(`quiet ${t.key}`) },
+      {
+        name: 'quiet',
+        apply: async () => undefined,
+        rolledBack: (t) => rolledBack.push(`quiet ${t.key}`),
+        committed: () => committedSaw.push((db.sqlite.prepare('select count(*) as n from probe_results').get() as { n: number }).n),
+      },
       { name: 'outbox', apply: async () => events },
       {
         name: 'flaky',
@@ -41,11 +48,13 @@ test('hooks learn how many outbox events a committed transaction wrote; a rolled
     await pipeline.record(target!, ok);
     assert.deepEqual(seen, [{ outboxEvents: 0 }, { outboxEvents: 3 }]);
     assert.deepEqual(rolledBack, []);
+    assert.deepEqual(committedSaw, [1, 2], 'each committed() ran after its own result was visible outside the transaction');
 
     fail = true;
     await assert.rejects(pipeline.record(target!, ok), /disk full/);
     assert.equal(seen.length, 2, 'no hook runs for a transaction that did not commit');
     assert.deepEqual(rolledBack, ['quiet p/a']);
+    assert.deepEqual(committedSaw, [1, 2], 'committed() is not called for a rolled-back transaction');
     assert.equal(await countResults(db.kysely), 2);
   } finally {
     await db.close();

@@ -19,6 +19,8 @@ export interface PipelineStage {
   apply(trx: Kysely<Database>, target: ProbeTarget, stored: StoredResult): Promise<void | number>;
   /** The transaction `apply` ran in was rolled back: drop anything kept from it. */
   rolledBack?(target: ProbeTarget): void;
+  /** The transaction `apply` ran in committed: do what had to wait for that (log what happened). */
+  committed?(target: ProbeTarget): void;
 }
 
 /** What a committed transaction did besides storing its result. */
@@ -71,6 +73,7 @@ export function createPipeline(deps: {
   return {
     async record(target, result) {
       const { stored, committed } = await persist(target, result);
+      for (const stage of stages) stage.committed?.(target);
       alert(target, stored, committed);
       return stored;
     },

@@ -69,9 +69,26 @@ export function createStatusStage(deps: { config: () => Config; clock: Clock; lo
     return resolved;
   };
 
+  // Log lines wait for the commit: a rolled-back change was never made, so it must not be logged.
+  const pendingLogs = new Map<number, Array<[string, Record<string, unknown>]>>();
+  const logAfterCommit = (targetId: number, event: string, fields: Record<string, unknown>) => {
+    const lines = pendingLogs.get(targetId);
+    if (lines) lines.push([event, fields]);
+    else pendingLogs.set(targetId, [[event, fields]]);
+  };
+
   return {
     name: 'status',
-    rolledBack: (target) => outcomes.forget(target.id),
+    rolledBack: (target) => {
+      outcomes.forget(target.id);
+      pendingLogs.delete(target.id);
+    },
+    committed: (target) => {
+      const lines = pendingLogs.get(target.id);
+      if (!lines) return;
+      pendingLogs.delete(target.id);
+      for (const [event, fields] of lines) log.info(event, fields);
+    },
     async apply(trx, target: ProbeTarget, result) {
       const now = deps.clock.now();
       const config = deps.config();
@@ -95,7 +112,7 @@ export function createStatusStage(deps: { config: () => Config; clock: Clock; lo
       const maintenance = inMaintenance(config.maintenance, now, target.providerSlug, target.modelSlug);
       await statements.saveTarget(trx, target.id, { ...step.state, maintenance, baselineP95Ms, baselineAt }, now);
       if (step.transition) {
-        log.info('target_status_changed', { target: target.key, from: step.transition.from, to: step.transition.to, rule: step.transition.cause.rule, value: step.transition.cause.value, maintenance });
+        logAfterCommit(target.id, 'target_status_changed', { target: target.key, from: step.transition.from, to: step.transition.to, rule: step.transition.cause.rule, value: step.transition.cause.value, maintenance });
       }
 
       // The provider's decision is a function of its targets' statuses and windows. When this
@@ -144,7 +161,7 @@ export function createStatusStage(deps: { config: () => Config; clock: Clock; lo
 
       const changed = { ...decision, change };
       await writeIncidentChange(trx, { providerId: target.providerId, provider, previousStatus: previous?.status ?? 'unknown', decision: changed, now, newEventId });
-      log.info('incident_changed', incidentLogFields(provider, changed));
+      logAfterCommit(target.id, 'incident_changed', incidentLogFields(provider, changed));
       return decision.events.length;
     },
   };

@@ -117,6 +117,19 @@ test('provider metrics: window shapes, exact counts and a per-model breakdown', 
   assert.equal(empty.body.metrics.latency_ms, null);
 });
 
+test("metrics reads go through the server's window cache: they write nothing and see a late result at once", async () => {
+  const path = '/v1/providers/alpha/metrics?window=7d';
+  const before = await get(path);
+  assert.deepEqual((await get(path)).body.metrics, before.body.metrics, 'a warm read answers the same');
+  const spans = await t.app.db.kysely.selectFrom('rollup_spans').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  assert.equal(Number(spans.n), 0, 'no cache row is written by a GET');
+  // Three days back: inside the closed hours the server has merged and kept.
+  await record('alpha/m2', { startedAt: NOW - 3 * 86_400_000 + 1_000, latencyMs: 777 });
+  const after = await get(path);
+  assert.equal(after.body.metrics.probes, before.body.metrics.probes + 1);
+  assert.equal(after.body.metrics.counts.ok, before.body.metrics.counts.ok + 1);
+});
+
 test('a model served by two providers, one failing, blends both and breaks them down', async () => {
   const model = await get('/v1/models/m1');
   assert.deepEqual(model.body.providers.map((p: { slug: string }) => p.slug), ['alpha', 'beta']);

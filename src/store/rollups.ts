@@ -129,8 +129,10 @@ export function createRollupWriter(options: { now?: () => number } = {}): Rollup
         const { rows } = await trx.executeQuery<RollupRow>({ ...compiled[table].select, parameters: [targetId, bucket] });
         await upsert(trx, table, aggToRow(targetId, bucket, addResult(rows[0] ? rowToAgg(rows[0]) : emptyAgg(), result)));
       }
-      // A result for an hour already merged into a cached closed span makes that span stale.
-      // Spans only cover hours that ended LATE_RESULT_GRACE_MS before they were read, so a result
+      // rollup_spans rows are only left by older versions (reads now keep their merges in memory
+      // and notice late results by the rollup counts; see rollup-spans.ts): a late result still
+      // clears the ones it makes stale, until a migration drops the table. Spans only covered
+      // hours that ended LATE_RESULT_GRACE_MS before they were read, so a result
       // younger than that (half of it, for clock slack) cannot be in one: skip the statement.
       if (options.now === undefined || options.now() - result.startedAt >= LATE_RESULT_GRACE_MS / 2) {
         await trx.executeQuery({ ...compiled.invalidate, parameters: [floorTo(result.startedAt, HOUR)] });

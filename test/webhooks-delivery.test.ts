@@ -223,3 +223,22 @@ test('an endpoint whose deliveries all fail for 5 days is disabled', async () =>
     await w.stop();
   }
 });
+
+test('a wall clock that jumps past the lease while a POST is in flight does not make this process send it again', async () => {
+  // Laptop sleep or an NTP step: the lease looks expired, but this process still owns the POST.
+  const w = await startWebhookApp();
+  try {
+    receiver.hold('/clock-jump', 400);
+    const ep = await endpoint(w, '/clock-jump');
+    const queued = await test_(w, ep.id);
+    for (let i = 0; i < 400 && receiver.on('/clock-jump').length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(receiver.on('/clock-jump').length, 1, 'the first POST is in flight');
+    await w.advance(60_000); // the lease is 2 × timeout (2 s) + 1 s
+    assert.equal(receiver.on('/clock-jump').length, 1, 'sent once');
+    const d = await delivery(w, queued.id);
+    assert.equal(d.status, 'delivered');
+    assert.equal(d.attempts, 1);
+  } finally {
+    await w.stop();
+  }
+});

@@ -73,7 +73,15 @@ export interface ClaimedDelivery {
  */
 export async function claimDue(
   db: Kysely<Database>,
-  options: { now: number; limit: number; leaseMs: number; skipEndpoints: readonly string[]; perEndpoint: (endpointId: string) => number },
+  options: {
+    now: number;
+    limit: number;
+    leaseMs: number;
+    skipEndpoints: readonly string[];
+    /** Deliveries this process is still posting: their lease may look expired after a clock jump. */
+    skipDeliveries?: readonly string[];
+    perEndpoint: (endpointId: string) => number;
+  },
 ): Promise<ClaimedDelivery[]> {
   const { now } = options;
   return db.transaction().execute(async (trx) => {
@@ -103,6 +111,7 @@ export async function claimDue(
         ]),
       );
     if (options.skipEndpoints.length > 0) query = query.where('d.endpoint_id', 'not in', options.skipEndpoints);
+    if (options.skipDeliveries && options.skipDeliveries.length > 0) query = query.where('d.id', 'not in', options.skipDeliveries);
     const rows = await query.orderBy('d.next_attempt_at').orderBy('d.seq').limit(options.limit).execute();
 
     const taken = new Map<string, number>();

@@ -121,6 +121,9 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
         limit: free,
         leaseMs: 2 * timeoutMs() + 1000,
         skipEndpoints: full,
+        // A wall clock that jumps forward (suspend, NTP step) can expire the lease of a POST that
+        // is still in flight here; claiming it again would send it twice.
+        skipDeliveries: [...inflight.keys()],
         perEndpoint: (id) => endpointCap - (perEndpoint.get(id) ?? 0),
       });
       for (const claim of claims) launch(claim);

@@ -45,8 +45,10 @@ export function registerPrometheusRoutes(app: H3, deps: HttpDeps & { access: Api
     const ready = await exporter;
     const text = queue.then(async () => ready.render(await readSnapshot(deps, query.window)));
     queue = text.catch(() => undefined);
+    const body = await text;
+    // Set only on success: an error answers in the API's JSON error shape.
     event.res.headers.set('content-type', ready.contentType);
-    return await text;
+    return body;
   });
 }
 

@@ -30,6 +30,8 @@ export interface WindowCache {
 export interface MinuteEntry {
   bucket: number;
   probes: number;
+  /** The row's content checksum when it was decoded (see ROW_CONTENT in rollup-reads.ts). */
+  content: number;
   agg: Agg;
 }
 

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { copyAgg, emptyAgg, mergeInto, statsDigest, type Agg } from '../stats/aggregate.ts';
 import { seriesPointOf, type SeriesPoint } from '../stats/metrics-object.ts';
-import { LATE_RESULT_GRACE_MS, MINUTE, seriesStarts, windowPlan, type Span, type WindowPlan, type WindowRange } from '../stats/windows.ts';
+import { HOUR, LATE_RESULT_GRACE_MS, MINUTE, seriesStarts, windowPlan, type Span, type WindowPlan, type WindowRange } from '../stats/windows.ts';
 import { findRateLimitsAt, rateLimitKey } from './result-facts.ts';
 import { forgetMinutesBefore, readMinuteEdge, readMinutesSeen, rollupsFingerprints } from './rollup-reads.ts';
 import type { WindowCache } from './window-cache.ts';
@@ -117,7 +117,7 @@ async function readClosed(db: Kysely<Database>, scope: Scope, range: WindowRange
   const start = startMinuteOf(range, plan);
   // The start minute's raw results are vouched for by its minute rollups: any result for it changes them.
   const minuteSpans = start ? [start, ...plan.minutes] : plan.minutes;
-  const [hoursCount, minutesCount] = await rollupsFingerprints(db, cache, scope.targetIds, [hours, minuteSpans]);
+  const [hoursCount, minutesCount] = await rollupsFingerprints(db, cache, scope.targetIds, [hours, minuteSpans], range.bucketMs >= HOUR);
   const hoursPrint = `${hours.join(';')}|${hoursCount}`;
   const closedPrint = `${hoursPrint}#${minuteSpans.join(';')}|${minutesCount}`;
   const key = `${scope.key}|${scope.targetIds.join(',')}|${range.name}`;

@@ -4,11 +4,17 @@ import { test } from 'node:test';
 import { validateConfig } from '../src/config/load.ts';
 import type { ConfigInput } from '../src/config/schema.ts';
 import { createManualClock } from '../src/lib/clock.ts';
+import { createMemoryLogger } from '../src/lib/logger.ts';
+import { createPipeline } from '../src/scheduler/pipeline.ts';
+import { retireRemovedProviders } from '../src/scheduler/status-retire.ts';
+import { createStatusStage } from '../src/scheduler/status-stage.ts';
 import { retireProvider, type IncidentSnapshot } from '../src/status/incident.ts';
 import { listEvents } from '../src/store/events.ts';
 import { startTestApp } from './helpers/app.ts';
 import { createTestKeys } from './helpers/keys.ts';
 import { startFakeProvider } from './helpers/fake-provider.ts';
+import { createScenarioClock } from './helpers/manual-timers.ts';
+import { openMetricsDb, probeResult } from './helpers/metrics-db.ts';
 import { startReceiver, verifyCaptured } from './helpers/receiver.ts';
 import { fail500, ok } from './helpers/status-scenario.ts';
 
@@ -102,5 +108,27 @@ test('removing a provider with an open incident from the config resolves it on r
     await t.stop();
     await fake.close();
     await receiver.close();
+  }
+});
+
+test('two syncs racing to retire the same incident resolve it once, with one set of events', async () => {
+  const clock = createScenarioClock(Date.UTC(2026, 10, 26, 12));
+  const m = await openMetricsDb([{ slug: 'acme', models: ['m1'] }], clock.now(), clock);
+  try {
+    const config = validateConfig({ providers: [{ slug: 'acme', kind: 'openai', base_url: 'http://127.0.0.1:9/v1', models: [{ slug: 'm1' }] }] }, 'test', {});
+    const logger = createMemoryLogger();
+    const pipeline = createPipeline({ db: m.db.kysely, stages: [createStatusStage({ config: () => config, clock, logger })], afterCommit: [], logger });
+    for (let i = 0; i < 5; i++) {
+      clock.advance(30_000);
+      await pipeline.record(m.targets[0]!, probeResult({ startedAt: clock.now(), ok: false, errorClass: 'server_error' }));
+    }
+    const before = (await listEvents(m.db.kysely)).length;
+    assert.ok(before > 0, 'an incident opened');
+    await m.db.kysely.updateTable('providers').set({ active: 0 }).execute();
+    const resolved = await Promise.all([retireRemovedProviders(m.db.kysely, { clock, logger }), retireRemovedProviders(m.db.kysely, { clock, logger })]);
+    assert.deepEqual(resolved.sort(), [0, 1]);
+    assert.deepEqual((await listEvents(m.db.kysely)).slice(before).map((e) => e.type), ['incident.updated', 'provider.recovered']);
+  } finally {
+    await m.close();
   }
 });

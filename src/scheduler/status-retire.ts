@@ -3,7 +3,7 @@ import type { Database } from '../db/schema.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import { retireProvider } from '../status/incident.ts';
-import { openIncidentsOfInactiveProviders } from '../store/incidents.ts';
+import { findOpenIncident, openIncidentsOfInactiveProviders } from '../store/incidents.ts';
 import { findProviderStatus, saveProviderStatus } from '../store/status.ts';
 import { incidentLogFields, writeIncidentChange } from './incident-change.ts';
 import { createEventIds, toSnapshot } from './status-stage.ts';
@@ -16,18 +16,24 @@ import { createEventIds, toSnapshot } from './status-stage.ts';
 export async function retireRemovedProviders(db: Kysely<Database>, deps: { clock: Clock; logger: Logger; newEventId?: (now: number) => string }): Promise<number> {
   const log = deps.logger.child('status');
   const newEventId = deps.newEventId ?? createEventIds();
-  const open = await openIncidentsOfInactiveProviders(db);
-  for (const row of open) {
+  let retired = 0;
+  for (const row of await openIncidentsOfInactiveProviders(db)) {
     const now = deps.clock.now();
     const provider = { slug: row.providerSlug, name: row.providerName };
     const decision = await db.transaction().execute(async (trx) => {
+      // Read again inside the transaction: a probe that committed since the list was read may
+      // already have resolved it, and it must not be resolved (and announced) twice.
+      const open = await findOpenIncident(trx, row.providerId);
+      if (open?.id !== row.id) return undefined;
       const previous = (await findProviderStatus(trx, row.providerId)) ?? null;
-      const retired = retireProvider(toSnapshot(row)!, previous, now);
-      await saveProviderStatus(trx, row.providerId, retired.state, now);
-      await writeIncidentChange(trx, { providerId: row.providerId, provider, previousStatus: previous?.status ?? 'unknown', decision: retired, now, newEventId });
-      return retired;
+      const resolution = retireProvider(toSnapshot(open)!, previous, now);
+      await saveProviderStatus(trx, row.providerId, resolution.state, now);
+      await writeIncidentChange(trx, { providerId: row.providerId, provider, previousStatus: previous?.status ?? 'unknown', decision: resolution, now, newEventId });
+      return resolution;
     });
+    if (decision === undefined) continue;
     log.info('incident_changed', incidentLogFields(provider, decision));
+    retired += 1;
   }
-  return open.length;
+  return retired;
 }

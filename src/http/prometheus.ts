@@ -48,7 +48,7 @@ export async function createPrometheusExporter(version: string): Promise<Prometh
     targetStatus: gauge('cappulse_target_status', 'Status of one provider x model as a state set: 1 for the current status.', ['provider', 'model', 'status']),
     probes: gauge('cappulse_window_probes', 'Probes in the window ending now.', window),
     availability: gauge('cappulse_window_availability_ratio', 'Successes / (successes + availability failures) in the window.', window),
-    errorRate: gauge('cappulse_window_error_ratio', 'Failed probes / probes in the window.', window),
+    errorRate: gauge('cappulse_window_error_ratio', 'Availability failures / (successes + availability failures) in the window: 1 - availability.', window),
     rateLimitedRate: gauge('cappulse_window_rate_limited_ratio', 'Rate-limited probes / probes in the window.', window),
     latency: gauge('cappulse_window_latency_seconds', 'End-to-end latency of successful probes in the window (t-digest quantiles).', [...window, 'quantile']),
     ttft: gauge('cappulse_window_ttft_seconds', 'Time to first token of successful probes in the window (t-digest quantiles).', [...window, 'quantile']),

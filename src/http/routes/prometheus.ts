@@ -41,7 +41,11 @@ export function registerPrometheusRoutes(app: H3, deps: HttpDeps & { access: Api
   app.get('/metrics', async (event) => {
     await deps.access.guard(event, SCRAPE);
     const query = parseOrThrow(scrapeQuery, Object.fromEntries(new URL(event.req.url).searchParams), 'query');
-    exporter ??= createPrometheusExporter(deps.version);
+    // A failed load (prom-client missing from a broken install) is retried on the next scrape.
+    exporter ??= createPrometheusExporter(deps.version).catch((error: unknown) => {
+      exporter = undefined;
+      throw error;
+    });
     const ready = await exporter;
     const text = queue.then(async () => ready.render(await readSnapshot(deps, query.window)));
     queue = text.catch(() => undefined);

@@ -22,6 +22,11 @@ const INVALID: Array<{ name: string; yaml: string; expect: RegExp[] }> = [
   { name: 'unknown top-level key', yaml: 'servr:\n  port: 1\n', expect: [/servr: unknown key/] },
   { name: 'unknown nested key', yaml: 'server:\n  prot: 1\n', expect: [/server\.prot: unknown key/] },
   {
+    name: 'a retention shorter than the window that reads it',
+    yaml: 'storage:\n  retention:\n    minute_rollups: 12h\n    hour_rollups: 7d\n',
+    expect: [/storage\.retention\.minute_rollups: must be at least 25h/, /storage\.retention\.hour_rollups: must be at least 169h/],
+  },
+  {
     name: 'duplicate provider slug',
     yaml: `providers:\n  - {slug: a, kind: openai, base_url: "https://x.test/v1"}\n  - {slug: a, kind: openai, base_url: "https://y.test/v1"}\n`,
     expect: [/providers\[1\]\.slug: "a" is already used by providers\[0\]/],

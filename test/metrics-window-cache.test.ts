@@ -3,7 +3,6 @@ import { after, before, test } from 'node:test';
 import { DAY, HOUR, MINUTE, WINDOW_NAMES } from '../src/stats/windows.ts';
 import { findModel, findProvider } from '../src/store/catalog-read.ts';
 import { modelMetrics, providerMetrics } from '../src/store/metrics.ts';
-import { pruneRollupsBatch } from '../src/store/retention.ts';
 import { rebuildRollups } from '../src/store/rollups-rebuild.ts';
 import { createWindowCache } from '../src/store/window-cache.ts';
 import { openMetricsDb, seededRandom, snapshot, type MetricsDb } from './helpers/metrics-db.ts';
@@ -96,25 +95,6 @@ test('a rebuild that rewrites rollups without changing their probe counts is see
     const cached = await providerMetrics(db, alpha, '24h', now + 1000, cache);
     assert.deepEqual(cached, await providerMetrics(db, alpha, '24h', now + 1000));
     assert.equal(cached.metrics.counts.ok, 240);
-  } finally {
-    await m.close();
-  }
-});
-
-test('a 24h window, whose hours merge from minute rows, sees minute rollups pruned under it', async () => {
-  const now = Date.UTC(2026, 2, 3, 12, 30, 0);
-  const m = await openMetricsDb([{ slug: 'alpha', models: ['m1'] }], now - 8 * DAY);
-  try {
-    for (let at = now - 26 * HOUR; at < now; at += 60_000) await m.record(m.targets[0]!, { startedAt: at, latencyMs: 200 });
-    const db = m.db.kysely;
-    const alpha = (await findProvider(db, 'alpha'))!;
-    const cache = createWindowCache();
-    await providerMetrics(db, alpha, '24h', now, cache);
-    // A minute retention shorter than the window (12 h): the hour rows stay, the minute rows go.
-    const cut = Math.floor((now - 12 * HOUR) / HOUR) * HOUR;
-    while ((await pruneRollupsBatch(db, 'rollups_minute', m.targets[0]!.id, cut, 500)) > 0);
-    const cached = await providerMetrics(db, alpha, '24h', now + 1000, cache);
-    assert.deepEqual(cached, await providerMetrics(db, alpha, '24h', now + 1000));
   } finally {
     await m.close();
   }

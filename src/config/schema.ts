@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { cronExpression, duration, httpUrl, positiveInt, slug } from './fields.ts';
 import { thresholdOverridesSchema, thresholdsSchema } from './thresholds.ts';
+import { parseDuration } from '../lib/durations.ts';
+
+const HOUR_MS = 3_600_000;
+/** The shortest retention each window's reads can stand on (see docs/methodology.md §4). */
+const RETENTION_FLOORS = [
+  ['minute_rollups', 25 * HOUR_MS, '25h: the 24h window and its 15-minute series are read from minute rollups'],
+  ['hour_rollups', 169 * HOUR_MS, '169h (7d and an hour): the 7d window is read from hour rollups'],
+] as const;
 
 /**
  * The whole configuration: types, defaults and validation in one pure module. `config/load.ts`
@@ -115,9 +123,16 @@ export const configSchema = z
         retention: z
           .strictObject({
             raw: duration.default('7d').describe('How long raw probe results are kept.'),
-            minute_rollups: duration.default('8d').describe('How long per-minute rollups are kept.'),
-            hour_rollups: duration.default('400d').describe('How long per-hour rollups are kept.'),
+            minute_rollups: duration.default('8d').describe('How long per-minute rollups are kept (at least 25h: the 24h window is read from them).'),
+            hour_rollups: duration.default('400d').describe('How long per-hour rollups are kept (at least 169h: the 7d window is read from them).'),
             webhook_history: duration.default('30d').describe('How long delivered webhook history is kept.'),
+          })
+          .superRefine((retention, ctx) => {
+            // The pruning cut falls on an hour boundary, so a window needs its rows kept an hour longer.
+            for (const [key, least, why] of RETENTION_FLOORS) {
+              const ms = parseDuration(retention[key]);
+              if (ms !== undefined && ms < least) ctx.addIssue({ code: 'custom', path: [key], message: `must be at least ${why}` });
+            }
           })
           .prefault({})
           .describe('How long each kind of data is kept; a pruning job deletes older rows.'),

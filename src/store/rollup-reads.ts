@@ -1,4 +1,4 @@
-import { sql, type Compilable, type CompiledQuery, type Kysely } from 'kysely';
+import type { Compilable, CompiledQuery, Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { ceilTo, floorTo, HOUR, MINUTE, type Span } from '../stats/windows.ts';
 import { readRollups, rowToAgg, type RollupTable } from './rollups.ts';
@@ -23,27 +23,14 @@ async function rebound<R>(db: Kysely<Database>, cache: WindowCache, shape: strin
   }
   return (await db.executeQuery<R>({ ...compiled, parameters })).rows;
 }
-/**
- * A checksum of what a rollup row holds besides its probe count. A rebuild can rewrite a row
- * without changing how many probes it counts (an outcome classified differently, a corrected
- * latency): a cache checked on counts alone would keep serving the old merge. Each outcome column
- * has its own weight, so a probe moving from one class to another changes the sum.
- */
-const ROW_CONTENT = sql<number>`(ok + 3 * timeout + 5 * network + 7 * overloaded + 11 * server_error + 13 * bad_response + 17 * rate_limited + 19 * quota_exceeded + 23 * auth_error + 29 * client_error + latency_count + latency_sum + coalesce(latency_max, 0) + 2 * (ttft_count + ttft_sum + coalesce(ttft_max, 0)) + coalesce(rl_min_ratio, 0) + coalesce(rl_latest_at, 0) % 1000003)`;
-
-/**
- * Which rollup rows a minute-aligned span is merged from, so the fingerprint counts exactly those:
- * the hour rows of its whole hours when the merge reads them (series buckets of an hour or more),
- * and minute rows for the rest. A 24h window merges its hours from minute rows (15-minute series),
- * and a minute retention shorter than the window prunes those without touching the hour rows.
- */
-function fingerprintPieces(spans: readonly Span[], hourRows: boolean): Array<{ table: RollupTable; span: Span }> {
+/** Which rollup rows stand for a minute-aligned span: the hour rows of its whole hours, the minute rows of the rest. */
+function fingerprintPieces(spans: readonly Span[]): Array<{ table: RollupTable; span: Span }> {
   const out: Array<{ table: RollupTable; span: Span }> = [];
   const minutes = (span: Span) => span[0] < span[1] && out.push({ table: 'rollups_minute', span });
   for (const [from, to] of spans) {
     const h0 = ceilTo(from, HOUR);
     const h1 = floorTo(to, HOUR);
-    if (!hourRows || h0 >= h1) {
+    if (h0 >= h1) {
       minutes([from, to]);
       continue;
     }
@@ -55,25 +42,22 @@ function fingerprintPieces(spans: readonly Span[], hourRows: boolean): Array<{ t
 }
 
 /**
- * `probes:rows:content` of the rollups each group of minute-aligned spans is merged from, in one
- * statement. Results only ever add to rows, and a rebuild that rewrites a row differently changes
- * its content checksum, so a late result, a rebuild that changes anything, or a prune inside the
- * spans all change the fingerprint. `hourRows`: whether the merge reads hour rows for whole hours.
+ * `probes:rows` of the rollups under each group of minute-aligned spans, in one statement.
+ * Whole hours are counted from the hour rows: every result is folded into its minute row and
+ * its hour row in the same transaction (and a rebuild rewrites both), so the hour rows stand for
+ * a whole hour's minutes at a sixtieth of the reading (the config keeps minute rollups at least
+ * 25 h, so a prune never removes the minute rows a 24h window merges under hour rows that stay).
+ * Results only ever add to rows, so a late result or a prune inside the spans changes it; a
+ * rebuild, which may rewrite rows with the same counts, moves the rollups generation instead.
  */
-export async function rollupsFingerprints(
-  db: Kysely<Database>,
-  cache: WindowCache,
-  targetIds: readonly number[],
-  groups: ReadonlyArray<readonly Span[]>,
-  hourRows: boolean,
-): Promise<string[]> {
-  const pieces = groups.flatMap((spans, group) => fingerprintPieces(spans, hourRows).map((piece) => ({ ...piece, group })));
-  const totals = groups.map(() => [0, 0, 0]);
+export async function rollupsFingerprints(db: Kysely<Database>, cache: WindowCache, targetIds: readonly number[], groups: ReadonlyArray<readonly Span[]>): Promise<string[]> {
+  const pieces = groups.flatMap((spans, group) => fingerprintPieces(spans).map((piece) => ({ ...piece, group })));
+  const totals = groups.map(() => [0, 0]);
   if (targetIds.length > 0 && pieces.length > 0) {
     const count = ({ table, span: [from, to] }: (typeof pieces)[number], k: number) =>
       db
         .selectFrom(table)
-        .select((eb) => [eb.val(k).as('k'), eb.fn.sum<number | null>('probes').as('probes'), eb.fn.countAll<number>().as('rows'), eb.fn.sum<number | null>(ROW_CONTENT).as('content')])
+        .select((eb) => [eb.val(k).as('k'), eb.fn.sum<number | null>('probes').as('probes'), eb.fn.countAll<number>().as('rows')])
         .where('target_id', 'in', [...targetIds])
         .where('bucket', '>=', from)
         .where('bucket', '<', to);
@@ -88,10 +72,9 @@ export async function rollupsFingerprints(
       const total = totals[pieces[Number(row.k)]!.group]!;
       total[0]! += Number(row.probes ?? 0);
       total[1]! += Number(row.rows);
-      total[2]! += Number(row.content ?? 0);
     }
   }
-  return totals.map(([probes, rows, content]) => `${probes}:${rows}:${content}`);
+  return totals.map(([probes, rows]) => `${probes}:${rows}`);
 }
 
 export interface MinutePiece {
@@ -112,7 +95,7 @@ export async function readMinutesSeen(db: Kysely<Database>, cache: WindowCache, 
   const build = () =>
     db
       .selectFrom('rollups_minute')
-      .select(['target_id', 'bucket', 'probes', ROW_CONTENT.as('content')])
+      .select(['target_id', 'bucket', 'probes'])
       .where('target_id', 'in', [...targetIds])
       .where('bucket', '>=', span[0])
       .where('bucket', '<', span[1])
@@ -120,9 +103,7 @@ export async function readMinutesSeen(db: Kysely<Database>, cache: WindowCache, 
       .orderBy('bucket');
   const heads = await rebound(db, cache, `minutes:${targetIds.length}`, build, [...targetIds, span[0], span[1]]);
   const keys = heads.map((row) => `${row.target_id}:${Number(row.bucket)}`);
-  const same = (entry: MinuteEntry | undefined, row: (typeof heads)[number]) => entry !== undefined && entry.probes === row.probes && entry.content === row.content;
-  const moved = heads.filter((row, i) => !same(seen.get(keys[i]!), row));
-  const contentOf = new Map(heads.map((row, i) => [keys[i]!, row.content]));
+  const moved = heads.filter((row, i) => seen.get(keys[i]!)?.probes !== row.probes);
   const fresh = new Map<string, MinuteEntry>();
   if (moved.length > 0) {
     const first = Math.min(...moved.map((row) => Number(row.bucket)));
@@ -130,8 +111,7 @@ export async function readMinutesSeen(db: Kysely<Database>, cache: WindowCache, 
     for (const row of await readRollups(db, 'rollups_minute', ids, [first, span[1]])) {
       const bucket = Number(row.bucket);
       const key = `${row.target_id}:${bucket}`;
-      // The checksum read with the narrow rows: a row rewritten in between is decoded again next time.
-      const entry = { bucket, probes: row.probes, content: contentOf.get(key) ?? Number.NaN, agg: rowToAgg(row) };
+      const entry = { bucket, probes: row.probes, agg: rowToAgg(row) };
       fresh.set(key, entry);
       seen.set(key, entry);
     }
@@ -140,7 +120,7 @@ export async function readMinutesSeen(db: Kysely<Database>, cache: WindowCache, 
   heads.forEach((row, i) => {
     const key = keys[i]!;
     // A moved row deleted before the second read (a rebuild's hour) is left out, as a later read would.
-    const entry = fresh.get(key) ?? (same(seen.get(key), row) ? seen.get(key) : undefined);
+    const entry = fresh.get(key) ?? (seen.get(key)?.probes === row.probes ? seen.get(key) : undefined);
     if (entry) out.push({ targetId: row.target_id, bucket: entry.bucket, agg: entry.agg });
   });
   return out;

@@ -3,6 +3,7 @@ import type { Database } from '../db/schema.ts';
 import { addResult, emptyAgg, type Agg } from '../stats/aggregate.ts';
 import { floorTo, HOUR } from '../stats/windows.ts';
 import { FACT_COLUMNS, rowToFacts } from './result-facts.ts';
+import { bumpRollupsGeneration } from './rollup-generation.ts';
 import { clearSpans } from './rollup-spans.ts';
 import { aggToRow, createRollupWriter, ROLLUP_LEVELS } from './rollups.ts';
 
@@ -38,6 +39,7 @@ export async function rebuildRollups(db: Kysely<Database>, options: { since?: nu
 
   for (let hour = first; hour <= last; hour += HOUR) {
     await db.transaction().execute(async (trx) => {
+      await bumpRollupsGeneration(trx);
       for (const { table } of ROLLUP_LEVELS) {
         await trx.deleteFrom(table).where('target_id', 'in', targetIds).where('bucket', '>=', hour).where('bucket', '<', hour + HOUR).execute();
       }

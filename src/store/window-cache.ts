@@ -24,14 +24,14 @@ export interface WindowCache {
   readonly minutes: Map<string, MinuteEntry>;
   /** The per-request queries, compiled once per shape (store/rollup-reads.ts). */
   readonly statements: Map<string, CompiledQuery>;
+  /** Forgets every merge and decoded minute when the rollups generation moved (a rebuild ran). */
+  syncGeneration(generation: number): void;
 }
 
 /** An open minute rollup row, decoded once and reused while its probe count stays the same. */
 export interface MinuteEntry {
   bucket: number;
   probes: number;
-  /** The row's content checksum when it was decoded (see ROW_CONTENT in rollup-reads.ts). */
-  content: number;
   agg: Agg;
 }
 
@@ -39,12 +39,12 @@ export interface MinuteEntry {
  * A bounded map, least recently used dropped first. A key names a scope, window and part, not a
  * span, so a window that moved on replaces its entry: two per scope and window. A 10-target
  * scope keeps 100-450 KB per window (measured), a one-target scope far less; the default bound
- * holds every provider and model of a large config. It counts entries, not bytes: at worst (every
- * entry a 10-target 7d scope) 400 entries are about 180 MB; a config of a few dozen providers and
- * models, read over three windows, stays within tens of MB.
+ * holds every provider and model of a large config and stays within tens of MB in practice.
  */
 export function createWindowCache(maxEntries = 400): WindowCache {
   const entries = new Map<string, { fingerprint: string; value: unknown }>();
+  let generation: number | undefined;
+  const minutes = new Map<string, MinuteEntry>();
   return {
     get<T>(key: string, fingerprint: string) {
       const entry = entries.get(key);
@@ -59,7 +59,13 @@ export function createWindowCache(maxEntries = 400): WindowCache {
       // Maps iterate in insertion order: the first key is the least recently used.
       while (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
     },
-    minutes: new Map(),
+    minutes,
     statements: new Map(),
+    syncGeneration(current) {
+      if (current === generation) return;
+      generation = current;
+      entries.clear();
+      minutes.clear();
+    },
   };
 }

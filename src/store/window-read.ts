@@ -2,8 +2,9 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { copyAgg, emptyAgg, mergeInto, statsDigest, type Agg } from '../stats/aggregate.ts';
 import { seriesPointOf, type SeriesPoint } from '../stats/metrics-object.ts';
-import { HOUR, LATE_RESULT_GRACE_MS, MINUTE, seriesStarts, windowPlan, type Span, type WindowPlan, type WindowRange } from '../stats/windows.ts';
+import { LATE_RESULT_GRACE_MS, MINUTE, seriesStarts, windowPlan, type Span, type WindowPlan, type WindowRange } from '../stats/windows.ts';
 import { findRateLimitsAt, rateLimitKey } from './result-facts.ts';
+import { readRollupsGeneration } from './rollup-generation.ts';
 import { forgetMinutesBefore, readMinuteEdge, readMinutesSeen, rollupsFingerprints } from './rollup-reads.ts';
 import type { WindowCache } from './window-cache.ts';
 import { emptyPart, foldRaw, readRanges, readRawFacts, slot, storedSources, type Part, type RawFact, type Sources } from './window-sources.ts';
@@ -117,7 +118,7 @@ async function readClosed(db: Kysely<Database>, scope: Scope, range: WindowRange
   const start = startMinuteOf(range, plan);
   // The start minute's raw results are vouched for by its minute rollups: any result for it changes them.
   const minuteSpans = start ? [start, ...plan.minutes] : plan.minutes;
-  const [hoursCount, minutesCount] = await rollupsFingerprints(db, cache, scope.targetIds, [hours, minuteSpans], range.bucketMs >= HOUR);
+  const [hoursCount, minutesCount] = await rollupsFingerprints(db, cache, scope.targetIds, [hours, minuteSpans]);
   const hoursPrint = `${hours.join(';')}|${hoursCount}`;
   const closedPrint = `${hoursPrint}#${minuteSpans.join(';')}|${minutesCount}`;
   const key = `${scope.key}|${scope.targetIds.join(',')}|${range.name}`;
@@ -160,7 +161,10 @@ function openSources(db: Kysely<Database>, scope: Scope, range: WindowRange, clo
  */
 export async function readScopeWindow(db: Kysely<Database>, scope: Scope, range: WindowRange, _now: number, cache?: WindowCache): Promise<ScopeWindow> {
   const plan = windowPlan(range, LATE_RESULT_GRACE_MS);
-  if (cache) forgetMinutesBefore(cache.minutes, plan.open.at(-1)![0]);
+  if (cache) {
+    cache.syncGeneration(await readRollupsGeneration(db));
+    forgetMinutesBefore(cache.minutes, plan.open.at(-1)![0]);
+  }
   const closed = await readClosed(db, scope, range, plan, cache);
   const open = await readRanges(scope.targetIds, plan.open, range.bucketMs, cache ? openSources(db, scope, range, closed, cache) : storedSources(db, scope.targetIds));
   // Each target's open pieces merged once: the target's summary and the total's both read them.

@@ -39,7 +39,9 @@ export interface MinuteEntry {
  * A bounded map, least recently used dropped first. A key names a scope, window and part, not a
  * span, so a window that moved on replaces its entry: two per scope and window. A 10-target
  * scope keeps 100-450 KB per window (measured), a one-target scope far less; the default bound
- * holds every provider and model of a large config and stays within tens of MB in practice.
+ * holds every provider and model of a large config. It counts entries, not bytes: at worst (every
+ * entry a 10-target 7d scope) 400 entries are about 180 MB; a config of a few dozen providers and
+ * models, read over three windows, stays within tens of MB.
  */
 export function createWindowCache(maxEntries = 400): WindowCache {
   const entries = new Map<string, { fingerprint: string; value: unknown }>();

@@ -93,7 +93,7 @@ export async function createApp(initial: Config, deps: AppDeps = {}): Promise<Ca
       if (committed.outboxEvents > 0) deliverer.wake();
     },
   });
-  stages.push(createRollupStage({ clock }));
+  stages.push(createRollupStage());
   // Status reads the result just stored (and, after the rollups stage, its rollups) and writes
   // incidents and their outbox events in the same transaction: keep it after rollups.
   stages.push(createStatusStage({ config: () => config, clock, logger }));

@@ -17,7 +17,7 @@ const EVERY = 5 * 60_000;
 
 test('with retention running, the file stops growing once every age has passed: freed pages are reused', async () => {
   const clock = createScenarioClock(START);
-  const m = await openMetricsDb([{ slug: 'alpha', models: ['m1', 'm2', 'm3'] }], START, clock);
+  const m = await openMetricsDb([{ slug: 'alpha', models: ['m1', 'm2', 'm3'] }], START);
   try {
     const job = createRetentionJob({ db: m.db.kysely, retention: () => RETENTION, clock, timers: createManualTimers(clock), logger: createMemoryLogger(), batchSize: 200 });
     const random = seededRandom(7);

@@ -39,7 +39,6 @@ before(async () => {
       { slug: 'beta', models: ['m1'] },
     ],
     NOW - 9 * DAY,
-    { now: () => NOW, monotonic: () => performance.now() },
   );
   cache = createWindowCache();
   const random = seededRandom(7);

@@ -113,7 +113,7 @@ test('removing a provider with an open incident from the config resolves it on r
 
 test('two syncs racing to retire the same incident resolve it once, with one set of events', async () => {
   const clock = createScenarioClock(Date.UTC(2026, 10, 26, 12));
-  const m = await openMetricsDb([{ slug: 'acme', models: ['m1'] }], clock.now(), clock);
+  const m = await openMetricsDb([{ slug: 'acme', models: ['m1'] }], clock.now());
   try {
     const config = validateConfig({ providers: [{ slug: 'acme', kind: 'openai', base_url: 'http://127.0.0.1:9/v1', models: [{ slug: 'm1' }] }] }, 'test', {});
     const logger = createMemoryLogger();

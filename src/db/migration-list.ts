@@ -5,6 +5,7 @@ import * as rollups from './migrations/0003-rollups.ts';
 import * as apiKeys from './migrations/0004-api-keys.ts';
 import * as status from './migrations/0005-status.ts';
 import * as webhooks from './migrations/0006-webhooks.ts';
+import * as dropRollupSpans from './migrations/0007-drop-rollup-spans.ts';
 
 /**
  * Every migration, imported explicitly and in order: the standalone executable bundles them, so
@@ -18,4 +19,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['0004-api-keys', apiKeys],
   ['0005-status', status],
   ['0006-webhooks', webhooks],
+  ['0007-drop-rollup-spans', dropRollupSpans],
 ];

@@ -220,16 +220,6 @@ export interface RollupsTable {
   rl_latest_at: number | null;
 }
 
-/** Merged closed hours of one scope (`t:`/`p:`/`m:` + id) for one window, as JSON. */
-export interface RollupSpansTable {
-  scope: string;
-  window: string;
-  span_start: number;
-  span_end: number;
-  data: string;
-  created_at: number;
-}
-
 export interface Database {
   api_keys: ApiKeysTable;
   usage: UsageTable;
@@ -248,5 +238,4 @@ export interface Database {
   delivery_attempts: DeliveryAttemptsTable;
   rollups_minute: RollupsTable;
   rollups_hour: RollupsTable;
-  rollup_spans: RollupSpansTable;
 }

@@ -4,7 +4,6 @@ import { addResult, emptyAgg, type Agg } from '../stats/aggregate.ts';
 import { floorTo, HOUR } from '../stats/windows.ts';
 import { FACT_COLUMNS, rowToFacts } from './result-facts.ts';
 import { bumpRollupsGeneration } from './rollup-generation.ts';
-import { clearSpans } from './rollup-spans.ts';
 import { aggToRow, createRollupWriter, ROLLUP_LEVELS } from './rollups.ts';
 
 export interface RebuildReport {
@@ -71,6 +70,5 @@ export async function rebuildRollups(db: Kysely<Database>, options: { since?: nu
     report.hours += 1;
     options.onHour?.(hour);
   }
-  await clearSpans(db);
   return report;
 }

@@ -2,8 +2,7 @@ import type { CompiledQuery, Insertable, Kysely, Selectable } from 'kysely';
 import type { Database, RollupsTable } from '../db/schema.ts';
 import { addResult, emptyAgg, emptyCounts, OUTCOMES, statsDigest, type Agg, type Outcome, type ResultFacts, type ValueStats } from '../stats/aggregate.ts';
 import { decodeDigest, encodeDigest } from '../stats/digest-codec.ts';
-import { floorTo, HOUR, LATE_RESULT_GRACE_MS, MINUTE, type Span } from '../stats/windows.ts';
-import { invalidateSpansQuery } from './rollup-spans.ts';
+import { floorTo, HOUR, MINUTE, type Span } from '../stats/windows.ts';
 
 /**
  * Minute and hour rollups: derived from probe_results, updated in the result's own transaction
@@ -99,14 +98,14 @@ export interface RollupWriter {
   write(trx: Kysely<Database>, table: RollupTable, rows: readonly Insertable<RollupsTable>[]): Promise<void>;
 }
 
-type Compiled = Record<RollupTable, { select: CompiledQuery<RollupRow>; upsert: CompiledQuery }> & { invalidate: CompiledQuery };
+type Compiled = Record<RollupTable, { select: CompiledQuery<RollupRow>; upsert: CompiledQuery }>;
 
 /**
  * Runs on every result, so its statements are compiled by kysely once (with the dialect of the
  * first transaction) and then only rebound: building and compiling a 25-column upsert cost more
  * than SQLite took to run it (measured in scripts/bench/metrics.ts).
  */
-export function createRollupWriter(options: { now?: () => number } = {}): RollupWriter {
+export function createRollupWriter(): RollupWriter {
   let compiled: Compiled | undefined;
   const compile = (trx: Kysely<Database>): Compiled => {
     const template = aggToRow(0, 0, emptyAgg());
@@ -114,7 +113,7 @@ export function createRollupWriter(options: { now?: () => number } = {}): Rollup
       select: trx.selectFrom(table).selectAll().where('target_id', '=', 0).where('bucket', '=', 0).compile(),
       upsert: upsertQuery(trx, table, [template]).compile(),
     });
-    return { rollups_minute: level('rollups_minute'), rollups_hour: level('rollups_hour'), invalidate: invalidateSpansQuery(trx, 0).compile() };
+    return { rollups_minute: level('rollups_minute'), rollups_hour: level('rollups_hour') };
   };
   const upsert = (trx: Kysely<Database>, table: RollupTable, row: Insertable<RollupsTable>) =>
     trx.executeQuery({ ...(compiled ??= compile(trx))[table].upsert, parameters: ROLLUP_COLUMNS.map((column) => row[column]) });
@@ -128,14 +127,6 @@ export function createRollupWriter(options: { now?: () => number } = {}): Rollup
         const bucket = floorTo(result.startedAt, size);
         const { rows } = await trx.executeQuery<RollupRow>({ ...compiled[table].select, parameters: [targetId, bucket] });
         await upsert(trx, table, aggToRow(targetId, bucket, addResult(rows[0] ? rowToAgg(rows[0]) : emptyAgg(), result)));
-      }
-      // rollup_spans rows are only left by older versions (reads now keep their merges in memory
-      // and notice late results by the rollup counts; see rollup-spans.ts): a late result still
-      // clears the ones it makes stale, until a migration drops the table. Spans only covered
-      // hours that ended LATE_RESULT_GRACE_MS before they were read, so a result
-      // younger than that (half of it, for clock slack) cannot be in one: skip the statement.
-      if (options.now === undefined || options.now() - result.startedAt >= LATE_RESULT_GRACE_MS / 2) {
-        await trx.executeQuery({ ...compiled.invalidate, parameters: [floorTo(result.startedAt, HOUR)] });
       }
     },
   };

@@ -2,7 +2,6 @@ import { validateConfig } from '../../src/config/load.ts';
 import { resolveTargets } from '../../src/config/targets.ts';
 import { openDatabase, type Db } from '../../src/db/connect.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
-import type { Clock } from '../../src/lib/clock.ts';
 import { createMemoryLogger } from '../../src/lib/logger.ts';
 import type { ErrorClass, ProbeResult, RateLimitSnapshot } from '../../src/probe/types.ts';
 import { createPipeline } from '../../src/scheduler/pipeline.ts';
@@ -22,8 +21,7 @@ export interface MetricsDb {
   close(): Promise<void>;
 }
 
-/** With `clock`, the rollup stage runs as in the app (it skips span invalidation for fresh results). */
-export async function openMetricsDb(providers: Array<{ slug: string; models: string[] }>, now = Date.UTC(2026, 0, 1), clock?: Clock): Promise<MetricsDb> {
+export async function openMetricsDb(providers: Array<{ slug: string; models: string[] }>, now = Date.UTC(2026, 0, 1)): Promise<MetricsDb> {
   const dir = tempDir('cappulse-metrics-');
   const db = openDatabase(dir.file('metrics.db'));
   await migrateToLatest(db.kysely);
@@ -33,7 +31,7 @@ export async function openMetricsDb(providers: Array<{ slug: string; models: str
     {},
   );
   const targets = await syncCatalog(db.kysely, resolveTargets(config), now);
-  const pipeline = createPipeline({ db: db.kysely, stages: [createRollupStage(clock ? { clock } : {})], afterCommit: [], logger: createMemoryLogger() });
+  const pipeline = createPipeline({ db: db.kysely, stages: [createRollupStage()], afterCommit: [], logger: createMemoryLogger() });
   return {
     db,
     targets,

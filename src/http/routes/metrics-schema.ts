@@ -19,8 +19,11 @@ export function statusView(view: StatusView): { status: StatusView['status']; si
   return { status: view.status, since: isoOrNull(view.since), maintenance: view.maintenance };
 }
 
+/** A window name, with the error a wrong one gets (the API, the dashboard and /metrics share it). */
+export const windowName = z.enum(WINDOW_NAMES, { error: 'must be 1h, 24h or 7d' });
+
 export const windowQuery = z.strictObject({
-  window: z.enum(WINDOW_NAMES, { error: 'must be 1h, 24h or 7d' }).default('24h').describe('The window ending now: 1h (1-minute series), 24h (15-minute series) or 7d (hourly series).'),
+  window: windowName.default('24h').describe('The window ending now: 1h (1-minute series), 24h (15-minute series) or 7d (hourly series).'),
 });
 
 export const slugParams = z.strictObject({ slug });

@@ -1,6 +1,6 @@
 import type { H3 } from 'h3';
 import { z } from 'zod';
-import { WINDOW_NAMES, type WindowName } from '../../stats/windows.ts';
+import type { WindowName } from '../../stats/windows.ts';
 import { countDeliveries } from '../../store/delivery-history.ts';
 import { listIncidents } from '../../store/incidents.ts';
 import { providerOverview } from '../../store/metrics.ts';
@@ -10,6 +10,7 @@ import type { ApiAccess } from '../auth.ts';
 import type { HttpDeps } from '../deps.ts';
 import { createPrometheusExporter, type PrometheusExporter, type PrometheusSnapshot } from '../prometheus.ts';
 import { defineApiRoute, parseOrThrow } from '../route.ts';
+import { windowName } from './metrics-schema.ts';
 
 /**
  * What the access guard checks for a scrape: a key with the `read` scope, counted against its
@@ -27,9 +28,8 @@ const SCRAPE = defineApiRoute({
   handler: () => '',
 });
 
-const scrapeQuery = z.strictObject({
-  window: z.enum(WINDOW_NAMES, { error: 'must be 1h, 24h or 7d' }).default('1h'),
-});
+// 1h by default, not 24h like the API: a scrape reports what is happening now.
+const scrapeQuery = z.strictObject({ window: windowName.default('1h') });
 
 /** Open incidents counted per provider; far more than any deployment has open at once. */
 const OPEN_INCIDENTS_LIMIT = 10_000;

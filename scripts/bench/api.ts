@@ -3,7 +3,7 @@
  * GCRA rate limiting, quota accounting (batched usage) and the rate-limit headers, measured against
  * a bare h3 handler returning the same JSON, in the same run.
  *
- *   node --import tsx scripts/bench/api.ts [--seconds 2] [--rounds 5]
+ *   node --import tsx scripts/bench/api.ts [--seconds 2] [--rounds 9]
  *
  * Variants, each served on its own port by one child process (same process, same h3 and node:http
  * setup, same JSON object), while autocannon drives them from this one (so load generation does
@@ -11,7 +11,9 @@
  * Authorization header included. The child runs under tsx; its loader is only busy at start-up
  * (a CPU profile of the measured window shows no loader frames).
  *   bare      plain h3: app.get(path, () => json) with the exact JSON of GET /v1/providers
- *   guarded   the same handler behind the real access guard (a key with a huge limit and quota, so
+ *   writer    the same JSON written the way every /v1 route writes it (api-response.ts: one header
+ *             list with the request id), no guard
+ *   guarded   the writer behind the real access guard (a key with a huge limit and quota, so
  *             it measures the cost of checking, not refusals): the goal is ≥ 75% of bare
  *   providers the real app, GET /v1/providers (guard + query validation + the handler's reads)
  *   metrics   the real app, GET /v1/providers/{slug}/metrics?window=1h, when that route exists
@@ -28,6 +30,7 @@ import { H3 } from 'h3';
 import { parseArgs } from 'node:util';
 import { createApp } from '../../src/app.ts';
 import { validateConfig } from '../../src/config/load.ts';
+import { apiJsonResponse } from '../../src/http/api-response.ts';
 import { API_ROUTES } from '../../src/http/app.ts';
 import { createApiAccess } from '../../src/http/auth.ts';
 import type { ApiRoute } from '../../src/http/route.ts';
@@ -46,7 +49,7 @@ type Autocannon = (options: { url: string; headers: Record<string, string>; conn
 }>;
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '2' }, rounds: { type: 'string', default: '5' }, serve: { type: 'boolean' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '2' }, rounds: { type: 'string', default: '9' }, serve: { type: 'boolean' } } });
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
 const CONNECTIONS = 20;
@@ -74,7 +77,7 @@ async function serve(): Promise<void> {
   const config = validateConfig({ server: { port: 0 }, storage: { path: dir.file('bench.db') }, defaults: { schedule: '0 0 0 1 1 *' }, providers: PROVIDERS }, 'bench', {});
   const app = await createApp(config, { logger });
   await app.start();
-  const { key } = await issueApiKey(app.db.kysely, { name: 'bench', scopes: ['read'], rateLimit: 1e9, monthlyQuota: 1e12 }, Date.now());
+  const { key } = await issueApiKey(app.db.kysely, { name: 'bench', scopes: ['read'], rateLimit: 1e8, monthlyQuota: 1e8 }, Date.now());
   const auth = { authorization: `Bearer ${key}` };
 
   const hasRoute = (path: string) => API_ROUTES.some((r) => r.method === 'GET' && r.path === path);
@@ -89,19 +92,25 @@ async function serve(): Promise<void> {
   const access = createApiAccess({ db: app.db, config: () => config, clock: systemClock, logger });
   access.start();
   const route = { method: 'GET', path, auth: 'read' } as ApiRoute;
+  // The way every /v1 route writes its answer (with its request id), without the guard: shows the
+  // writer is not what makes the guarded variant cheaper or dearer than bare.
+  const writer = new H3();
+  writer.get(path, (event) => apiJsonResponse(event, json));
   const guarded = new H3();
   guarded.get(path, (event) => {
     // The guard is synchronous once a key's monthly count is loaded; only then does it return a promise.
     const pending = access.guard(event, route);
-    return pending ? pending.then(() => json) : json;
+    return pending ? pending.then(() => apiJsonResponse(event, json)) : apiJsonResponse(event, json);
   });
   const bareServer = await listen(bare, '127.0.0.1', 0);
+  const writerServer = await listen(writer, '127.0.0.1', 0);
   const guardedServer = await listen(guarded, '127.0.0.1', 0);
 
   // Every variant gets the same request, key included (the bare handler ignores it), so the
   // difference between bare and guarded is the guard's work and its five response headers.
   const variants: Variant[] = [
     { name: 'bare', url: `${bareServer.url}${path}`, headers: auth },
+    { name: 'writer', url: `${writerServer.url}${path}`, headers: auth },
     { name: 'guarded', url: `${guardedServer.url}${path}`, headers: auth },
     { name: 'providers', url: `${app.url()}${path}`, headers: auth },
   ];
@@ -111,6 +120,7 @@ async function serve(): Promise<void> {
     if (message === 'stop') {
       await access.stop();
       await bareServer.close();
+      await writerServer.close();
       await guardedServer.close();
       await app.stop();
       dir.remove();

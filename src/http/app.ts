@@ -30,7 +30,8 @@ export function createHttpApp(deps: HttpDeps): H3 {
     // h3 would print unhandled errors to the console itself; ours go through the logger.
     silent: true,
     onRequest(event) {
-      event.res.headers.set('x-request-id', requestIdOf(event));
+      // /v1 answers carry it in their own header list (api-response.ts says why); errors add it too.
+      if (!event.url.pathname.startsWith('/v1/')) event.res.headers.set('x-request-id', requestIdOf(event));
     },
     onError(error, event) {
       return toErrorResponse(error, event, requestIdOf(event), logger);

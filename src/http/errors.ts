@@ -1,6 +1,7 @@
 import { HTTPError, type H3Event } from 'h3';
 import { AppError, isAppError, type ErrorCode } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
+import { accessHeadersOf } from './api-response.ts';
 
 /** The one table from error code to HTTP status. */
 export const STATUS_BY_CODE: Record<ErrorCode, number> = {
@@ -48,6 +49,8 @@ export function toErrorResponse(error: HTTPError, event: H3Event, requestId: str
   const headers = new Headers(event.res.headers);
   headers.set('content-type', 'application/json; charset=utf-8');
   headers.set('x-request-id', requestId);
+  // The rate-limit headers, when the guard got as far as deciding them (a 403 or 429 has them).
+  for (const [name, value] of accessHeadersOf(event)) headers.set(name, value);
 
   if (isAppError(cause) || isAppError(error)) {
     const app = (isAppError(cause) ? cause : error) as unknown as AppError;

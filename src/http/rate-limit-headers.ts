@@ -1,4 +1,5 @@
 import type { H3Event } from 'h3';
+import { setAccessHeaders } from './api-response.ts';
 import type { GcraDecision } from './rate-limit.ts';
 
 export interface QuotaState {
@@ -48,20 +49,25 @@ export function createHeaderTexts(): HeaderTexts {
  *   one item per policy: `"minute"` and `"month"`, with `t` in seconds from now.
  */
 export function rateLimitHeaders(rate: GcraDecision, quota: QuotaState, now: number, quotaRefused = false, texts = createHeaderTexts()): Record<string, string> {
-  const quotaRemaining = Math.max(0, quota.limit - quota.used);
-  return {
-    'x-ratelimit-limit': String(quotaRefused ? quota.limit : rate.limit),
-    'x-ratelimit-remaining': quotaRefused ? '0' : String(rate.remaining),
-    'x-ratelimit-reset': texts.reset(quotaRefused ? Math.ceil(quota.periodEnd / 1000) : Math.ceil((now + rate.resetMs) / 1000)),
-    'ratelimit-policy': texts.policy(rate.limit, quota.limit, seconds(quota.periodEnd - quota.periodStart)),
-    ratelimit: `"minute";r=${rate.remaining};t=${seconds(rate.resetMs)}, "month";r=${quotaRemaining};t=${texts.monthEnd(seconds(quota.periodEnd - now))}`,
-  };
+  return Object.fromEntries(rateLimitHeaderPairs(rate, quota, now, quotaRefused, texts));
 }
 
-/** A writer for one access layer, with its own remembered texts. */
+/** rateLimitHeaders as the name/value pairs a response is written with. */
+function rateLimitHeaderPairs(rate: GcraDecision, quota: QuotaState, now: number, quotaRefused: boolean, texts: HeaderTexts): Array<[string, string]> {
+  const quotaRemaining = Math.max(0, quota.limit - quota.used);
+  return [
+    ['x-ratelimit-limit', String(quotaRefused ? quota.limit : rate.limit)],
+    ['x-ratelimit-remaining', quotaRefused ? '0' : String(rate.remaining)],
+    ['x-ratelimit-reset', texts.reset(quotaRefused ? Math.ceil(quota.periodEnd / 1000) : Math.ceil((now + rate.resetMs) / 1000))],
+    ['ratelimit-policy', texts.policy(rate.limit, quota.limit, seconds(quota.periodEnd - quota.periodStart))],
+    ['ratelimit', `"minute";r=${rate.remaining};t=${seconds(rate.resetMs)}, "month";r=${quotaRemaining};t=${texts.monthEnd(seconds(quota.periodEnd - now))}`],
+  ];
+}
+
+/** A writer for one access layer, with its own remembered texts: the headers go with every answer to the request (see api-response.ts). */
 export function createRateLimitHeaders(): RateLimitHeaderWriter {
   const texts = createHeaderTexts();
-  return (event, rate, quota, now, quotaRefused) => writeHeaders(event, rateLimitHeaders(rate, quota, now, quotaRefused, texts));
+  return (event, rate, quota, now, quotaRefused) => setAccessHeaders(event, rateLimitHeaderPairs(rate, quota, now, quotaRefused, texts));
 }
 
 /** The text of a number, reusing the previous text while the number stays the same. */
@@ -69,23 +75,6 @@ function lastText(): (n: number) => string {
   let last = Number.NaN;
   let text = '';
   return (n) => (n === last ? text : ((last = n), (text = String(n))));
-}
-
-/**
- * Under Node the headers go straight onto the ServerResponse, which merges them with h3's own
- * headers when the response is written (error responses too). Why not `event.res.headers`: that is
- * a WHATWG Headers object, and once it holds anything h3 copies it into a second Headers object for
- * every response, validating each header twice and sorting both lists; for these five headers that
- * measured several µs of CPU per request, a large share of the guard. Elsewhere (no Node response,
- * e.g. `app.fetch`) they go through h3.
- */
-function writeHeaders(event: H3Event, headers: Record<string, string>): void {
-  const node = event.runtime?.node?.res;
-  if (node && !node.headersSent) {
-    for (const name in headers) node.setHeader(name, headers[name]!);
-    return;
-  }
-  for (const name in headers) event.res.headers.set(name, headers[name]!);
 }
 
 /** Seconds to wait, never 0: `Retry-After: 0` would invite an immediate, refused retry. */

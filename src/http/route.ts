@@ -1,6 +1,7 @@
 import { assertBodySize, type H3, type H3Event } from 'h3';
 import { z } from 'zod';
 import { AppError, type ErrorCode } from '../lib/errors.ts';
+import { apiJsonResponse } from './api-response.ts';
 import type { HttpDeps } from './deps.ts';
 
 /**
@@ -80,9 +81,7 @@ export function mountRoutes(app: H3, deps: HttpDeps, routes: readonly ApiRoute[]
       const params = route.params ? parseOrThrow(route.params, event.context.params ?? {}, 'path') : {};
       const query = route.query ? parseOrThrow(route.query, rawQuery, 'query') : search === '' ? {} : parseOrThrow(NO_QUERY, rawQuery, 'query');
       const body = route.body ? parseOrThrow(route.body, await readJson(event, deps.config().server.max_body_bytes), 'body') : undefined;
-      const result = await route.handler({ event, params, query, body, deps });
-      if (route.status) event.res.status = route.status;
-      return result;
+      return apiJsonResponse(event, await route.handler({ event, params, query, body, deps }), route.status);
     });
   }
 }

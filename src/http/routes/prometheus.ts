@@ -6,6 +6,7 @@ import { listIncidents } from '../../store/incidents.ts';
 import { providerOverview } from '../../store/metrics.ts';
 import { targetStatuses, UNKNOWN_STATUS } from '../../store/status-read.ts';
 import type { WindowCache } from '../../store/window-cache.ts';
+import { apiResponse } from '../api-response.ts';
 import type { ApiAccess } from '../auth.ts';
 import type { HttpDeps } from '../deps.ts';
 import { createPrometheusExporter, type PrometheusExporter, type PrometheusSnapshot } from '../prometheus.ts';
@@ -49,10 +50,7 @@ export function registerPrometheusRoutes(app: H3, deps: HttpDeps & { access: Api
     const ready = await exporter;
     const text = queue.then(async () => ready.render(await readSnapshot(deps, query.window)));
     queue = text.catch(() => undefined);
-    const body = await text;
-    // Set only on success: an error answers in the API's JSON error shape.
-    event.res.headers.set('content-type', ready.contentType);
-    return body;
+    return apiResponse(event, await text, ready.contentType);
   });
 }
 

@@ -106,3 +106,12 @@ test('texts reused between responses follow every change of key, limit and secon
     assert.deepEqual(rateLimitHeaders(rate, quota(quotaLimit), at, false, texts), rateLimitHeaders(rate, quota(quotaLimit), at), `${limit}/${quotaLimit} at ${at}`);
   }
 });
+
+test('a clock set back by more than two periods starts the key afresh; a small step back keeps its state', () => {
+  const limiter = createRateLimiter();
+  const t0 = 10 * MIN;
+  for (let i = 0; i < 10; i++) limiter.take('k', t0, 10);
+  assert.equal(limiter.take('k', t0 - 1000, 10).allowed, false, 'a one-second step back must not hand out a fresh burst');
+  // An hour back: without the reset the key would be refused for that whole hour.
+  assert.ok(limiter.take('k', t0 - 60 * MIN, 10).allowed);
+});

@@ -167,6 +167,9 @@ export const configSchema = z
       .strictObject({
         rate_limit_per_minute: positiveInt.default(120).describe('Default requests per minute per key.'),
         monthly_quota: positiveInt.default(100000).describe('Default requests per calendar month (UTC) per key.'),
+        anonymous_rate_limit_per_minute: positiveInt
+          .default(60)
+          .describe('Requests per minute per client address without a valid key: fetching the OpenAPI document, and requests answered 401 (after it, 429). Behind a reverse proxy every client shares the proxy\'s address.'),
       })
       .prefault({}),
   })

@@ -1,14 +1,15 @@
-import type { H3Event } from 'h3';
+import { getRequestIP, type H3Event } from 'h3';
 import type { Config } from '../config/schema.ts';
 import type { Db } from '../db/connect.ts';
 import { digestsEqual, hashApiKey, isWellFormedApiKey } from '../lib/api-key.ts';
 import type { Clock } from '../lib/clock.ts';
-import { AppError } from '../lib/errors.ts';
+import { AppError, isAppError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { ApiKeyRecord, Scope } from '../store/keys.ts';
 import { createKeyCache } from './auth-key-cache.ts';
 import { createRateLimiter, monthPeriod, type GcraDecision } from './rate-limit.ts';
-import { createRateLimitHeaders, retryAfterSeconds, type QuotaState } from './rate-limit-headers.ts';
+import { setAccessHeaders } from './api-response.ts';
+import { anonymousRateLimitHeaders, createRateLimitHeaders, retryAfterSeconds, type QuotaState } from './rate-limit-headers.ts';
 import type { ApiRoute, RouteGuard } from './route.ts';
 import { createUsageMeter, type UsageMeter } from './usage-meter.ts';
 
@@ -66,6 +67,8 @@ function bearerToken(event: H3Event): string {
  */
 export function createApiAccess(deps: ApiAccessDeps): ApiAccess {
   const limiter = createRateLimiter();
+  // Per client address, for answers without a valid key (see admitAnonymous).
+  const anonymous = createRateLimiter();
   const meter = createUsageMeter({ db: deps.db, logger: deps.logger });
   let pruneTimer: NodeJS.Timeout | undefined;
 
@@ -94,13 +97,30 @@ export function createApiAccess(deps: ApiAccessDeps): ApiAccess {
     return key;
   };
 
+  /**
+   * Without a valid key there is no key to limit, so the client address is limited instead, as
+   * GitHub does for unauthenticated calls: the OpenAPI document and every 401 spend from it, and
+   * once it is spent a 401 becomes a 429, which also slows anyone guessing keys. Throws the 429.
+   */
+  const admitAnonymous = (event: H3Event, now: number): void => {
+    const rate = anonymous.take(getRequestIP(event) ?? 'unknown', now, deps.config().api.anonymous_rate_limit_per_minute);
+    setAccessHeaders(event, anonymousRateLimitHeaders(rate, now));
+    if (!rate.allowed) throw rateLimited(rate, 'requests without a valid API key from this address');
+  };
+
   // Synchronous except the first request of a key in a month (its persisted count is loaded once):
   // a guard that never awaits costs the request no extra promise turns, and check-then-count
   // below cannot interleave with another request.
   const guard: RouteGuard = (event, route) => {
-    if (route.auth === 'none') return;
     const now = deps.clock.now();
-    const key = authenticate(event, now);
+    if (route.auth === 'none') return admitAnonymous(event, now);
+    let key: ApiKeyRecord;
+    try {
+      key = authenticate(event, now);
+    } catch (error) {
+      if (isAppError(error) && error.code === 'unauthorized') admitAnonymous(event, now);
+      throw error;
+    }
     const period = monthOf(now);
     const used = meter.peek(key.id, period.start);
     // Peeked again after the load: another first request of the same key may have counted meanwhile.
@@ -123,11 +143,7 @@ export function createApiAccess(deps: ApiAccessDeps): ApiAccess {
     // Set once, after the decision, so the headers already count this request when it is accepted.
     writeRateLimitHeaders(event, rate, quota, now, quotaRefused);
 
-    if (!rate.allowed) {
-      throw new AppError('rate_limit_exceeded', `rate limit of ${rate.limit} requests per minute exceeded; retry in ${retryAfterSeconds(rate.retryAfterMs)} s`, {
-        details: { headers: { 'retry-after': retryAfterSeconds(rate.retryAfterMs) } },
-      });
-    }
+    if (!rate.allowed) throw rateLimited(rate, 'rate limit');
     if (quotaRefused) {
       throw new AppError('quota_exceeded', `monthly quota of ${quotaLimit} requests used up; it resets at ${new Date(period.end).toISOString()}`, {
         details: { headers: { 'retry-after': retryAfterSeconds(period.end - now) } },
@@ -143,7 +159,10 @@ export function createApiAccess(deps: ApiAccessDeps): ApiAccess {
     forgetKeys: () => keys.forget(),
     start() {
       meter.start();
-      pruneTimer ??= setInterval(() => limiter.prune(deps.clock.now()), 60_000).unref();
+      pruneTimer ??= setInterval(() => {
+        limiter.prune(deps.clock.now());
+        anonymous.prune(deps.clock.now());
+      }, 60_000).unref();
     },
     async stop() {
       if (pruneTimer) clearInterval(pruneTimer);
@@ -151,6 +170,13 @@ export function createApiAccess(deps: ApiAccessDeps): ApiAccess {
       await meter.stop();
     },
   };
+}
+
+function rateLimited(rate: GcraDecision, what: string): AppError {
+  const message = what === 'rate limit' ? `rate limit of ${rate.limit} requests per minute exceeded` : `${what} are limited to ${rate.limit} per minute`;
+  return new AppError('rate_limit_exceeded', `${message}; retry in ${retryAfterSeconds(rate.retryAfterMs)} s`, {
+    details: { headers: { 'retry-after': retryAfterSeconds(rate.retryAfterMs) } },
+  });
 }
 
 /** `admin` includes `read`: an admin key can do everything a read key can. */

@@ -28,9 +28,9 @@ const ERROR_EXAMPLES: Record<ErrorCode, string> = {
 const RATE_HEADER_NAMES = ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'RateLimit-Policy', 'RateLimit'];
 
 /**
- * Rate-limit headers are sent once the key is known, so they are required on every answer of an
- * authenticated route except 401 (no key), and 400 / 500, which can come before the key is
- * checked (a malformed URL, a database failure while looking the key up).
+ * Rate-limit headers go with every answer of a route, per key or, without a valid key (a 401, the
+ * OpenAPI document), per client address. Only 400 and 500 may lack them: they can come before the
+ * guard has decided (a malformed URL, a database failure while looking the key up).
  */
 function rateHeaders(required: boolean): Json {
   const components = COMPONENTS.headers as Record<string, Json>;
@@ -53,10 +53,10 @@ const COMPONENTS: Json = {
   },
   headers: {
     'X-Request-Id': { description: 'Identifies this request in the server log.', required: true, schema: { type: 'string' } },
-    'X-RateLimit-Limit': { description: 'Requests per minute allowed for this key (the monthly quota on a quota_exceeded answer).', required: true, schema: { type: 'string', pattern: '^\\d+$' } },
+    'X-RateLimit-Limit': { description: 'Requests per minute allowed for this key, or for this client address when no valid key was sent (the monthly quota on a quota_exceeded answer).', required: true, schema: { type: 'string', pattern: '^\\d+$' } },
     'X-RateLimit-Remaining': { description: 'Requests that can still be made at once.', required: true, schema: { type: 'string', pattern: '^\\d+$' } },
     'X-RateLimit-Reset': { description: 'Unix time (seconds) when the limit is fully available again.', required: true, schema: { type: 'string', pattern: '^\\d+$' } },
-    'RateLimit-Policy': { description: 'IETF draft header: the "minute" and "month" policies (q = quota, w = window in seconds).', required: true, schema: { type: 'string' } },
+    'RateLimit-Policy': { description: 'IETF draft header: the "minute" and "month" policies (q = quota, w = window in seconds); only "minute" when no valid key was sent.', required: true, schema: { type: 'string' } },
     RateLimit: { description: 'IETF draft header: per policy, r = remaining, t = seconds until reset.', required: true, schema: { type: 'string' } },
     'Retry-After': { description: 'Seconds to wait before retrying.', required: true, schema: { type: 'string', pattern: '^\\d+$' } },
   },
@@ -76,7 +76,8 @@ export function openApiPath(path: string): string {
 /** Every error code a route can answer with: the ones every route has, then its own. */
 export function routeErrorCodes(route: ApiRoute): ErrorCode[] {
   const codes: ErrorCode[] = ['invalid_request', 'internal_error'];
-  if (route.auth !== 'none') codes.push('unauthorized', 'rate_limit_exceeded', 'quota_exceeded');
+  codes.push('rate_limit_exceeded');
+  if (route.auth !== 'none') codes.push('unauthorized', 'quota_exceeded');
   if (route.auth === 'admin' || route.method !== 'GET') codes.push('forbidden');
   if (route.body) codes.push('payload_too_large');
   for (const code of route.errors ?? []) if (!codes.includes(code)) codes.push(code);
@@ -105,12 +106,11 @@ function errorResponses(route: ApiRoute): Json {
   }
   const out: Json = {};
   for (const [status, codes] of [...byStatus].sort((a, b) => a[0] - b[0])) {
-    const limited = route.auth !== 'none' && status !== 401;
     out[String(status)] = {
       description: codes.join(' or '),
       headers: {
         'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' },
-        ...(limited ? rateHeaders(status !== 400 && status !== 500) : {}),
+        ...rateHeaders(status !== 400 && status !== 500),
         ...(status === 429 ? { 'Retry-After': { $ref: '#/components/headers/Retry-After' } } : {}),
       },
       content: {
@@ -127,7 +127,7 @@ function errorResponses(route: ApiRoute): Json {
 function operation(route: ApiRoute): Json {
   const success: Json = {
     description: route.summary,
-    headers: { 'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' }, ...(route.auth !== 'none' ? rateHeaders(true) : {}) },
+    headers: { 'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' }, ...rateHeaders(true) },
     content: { 'application/json': { schema: jsonSchemaOf(route.response, 'output'), ...(route.example !== undefined ? { example: route.example } : {}) } },
   };
   return {
@@ -158,7 +158,7 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[], version: strin
       title: 'CapPulse API',
       version,
       description:
-        'Provider health, latency and rate-limit metrics, incidents and webhooks. Every route except this document needs `Authorization: Bearer cp_live_…`; every authenticated response carries rate-limit headers. Errors are always `{"error","message","request_id"}`. Lists are `{"data","has_more","next_cursor"}`: pass `next_cursor` back as `cursor`.',
+        'Provider health, latency and rate-limit metrics, incidents and webhooks. Every route except this document needs `Authorization: Bearer cp_live_…`; every response carries rate-limit headers: per key, or per client address when no valid key was sent (the OpenAPI document, a 401), and once that is spent a 401 becomes a 429. Errors are always `{"error","message","request_id"}`. Lists are `{"data","has_more","next_cursor"}`: pass `next_cursor` back as `cursor`.',
       license: { name: 'MIT', identifier: 'MIT' },
     },
     tags,

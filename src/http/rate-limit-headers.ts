@@ -64,6 +64,20 @@ function rateLimitHeaderPairs(rate: GcraDecision, quota: QuotaState, now: number
   ];
 }
 
+/**
+ * The headers of an answer given without a valid key (the OpenAPI document, a 401), limited per
+ * client address: the same families with the one policy that applies, `"minute"`.
+ */
+export function anonymousRateLimitHeaders(rate: GcraDecision, now: number): Array<[string, string]> {
+  return [
+    ['x-ratelimit-limit', String(rate.limit)],
+    ['x-ratelimit-remaining', String(rate.remaining)],
+    ['x-ratelimit-reset', String(Math.ceil((now + rate.resetMs) / 1000))],
+    ['ratelimit-policy', `"minute";q=${rate.limit};w=60`],
+    ['ratelimit', `"minute";r=${rate.remaining};t=${seconds(rate.resetMs)}`],
+  ];
+}
+
 /** A writer for one access layer, with its own remembered texts: the headers go with every answer to the request (see api-response.ts). */
 export function createRateLimitHeaders(): RateLimitHeaderWriter {
   const texts = createHeaderTexts();

@@ -23,7 +23,10 @@ export interface GcraDecision {
 export function gcra(previousTat: number | undefined, now: number, limit: number, periodMs: number): GcraDecision {
   const interval = periodMs / limit;
   const burst = periodMs; // limit × interval
-  const tat = Math.max(previousTat ?? now, now);
+  // The TAT is never more than a period ahead of the clock that set it. One more than two periods
+  // ahead means the clock was set back by over a period (NTP step, a test's clock): start afresh
+  // rather than refuse for as long as it jumped. A smaller step back keeps the state.
+  const tat = previousTat === undefined || previousTat > now + 2 * burst ? now : Math.max(previousTat, now);
   const nextTat = tat + interval;
   const allowAt = nextTat - burst;
   if (now < allowAt) {

@@ -5,6 +5,7 @@ import { quantiles } from '../stats/digest.ts';
 import { floorTo, HOUR, seriesStarts, type WindowRange } from '../stats/windows.ts';
 import { readRollups, rowToAgg } from '../store/rollups.ts';
 import { SETTLED_MS, type Memo } from './memo.ts';
+import { readRollupsGeneration } from '../store/rollup-generation.ts';
 
 export interface LatencySeries {
   /** Bucket starts, epoch ms: the same buckets as the metrics series. */
@@ -25,6 +26,7 @@ type Point = [p50: number | null, p95: number | null, p99: number | null];
  * rollups per target, and only its newest few buckets can still change.
  */
 export async function latencySeries(db: Kysely<Database>, targetIds: readonly number[], range: WindowRange, now: number, memo: Memo): Promise<LatencySeries> {
+  memo.syncGeneration(await readRollupsGeneration(db));
   const x = seriesStarts(range);
   const key = (start: number) => `latency:${targetIds.join(',')}:${range.bucketMs}:${start}`;
   const closed = (start: number) => start + range.bucketMs <= now - SETTLED_MS;

@@ -13,11 +13,22 @@ export const SETTLED_MS = 10 * 60_000;
 export interface Memo {
   get<T>(key: string): T | undefined;
   set<T>(key: string, value: T): void;
+  /**
+   * Forgets everything when the rollups generation moved (a `rollups rebuild`, perhaps from
+   * another process, can rewrite closed rollups). Call with a freshly read generation before
+   * answering from rollups.
+   */
+  syncGeneration(generation: number): void;
 }
 
 export function createMemo(maxEntries = 5000): Memo {
   const entries = new Map<string, unknown>();
+  let seen: number | undefined;
   return {
+    syncGeneration(generation) {
+      if (seen !== undefined && generation !== seen) entries.clear();
+      seen = generation;
+    },
     get: <T>(key: string) => entries.get(key) as T | undefined,
     set(key, value) {
       entries.delete(key);

@@ -7,6 +7,7 @@ import { listTargetInfos, type TargetInfo } from '../store/catalog-read.ts';
 import { readRollups, rowToAgg } from '../store/rollups.ts';
 import { SETTLED_MS, type Memo } from './memo.ts';
 import { compareText } from '../lib/compare.ts';
+import { readRollupsGeneration } from '../store/rollup-generation.ts';
 
 export const PERIODS = ['day', 'week', 'month'] as const;
 export type Period = (typeof PERIODS)[number];
@@ -63,6 +64,7 @@ function group(targets: readonly TargetInfo[], aggs: Map<number, Agg>, key: (t: 
  * rollup is updated with each result, so a period in progress is counted up to now.
  */
 export async function periodReport(db: Kysely<Database>, range: PeriodRange, now: number, memo: Memo): Promise<Report> {
+  memo.syncGeneration(await readRollupsGeneration(db));
   const targets = await listTargetInfos(db);
   const ids = targets.map((t) => t.id);
   const readAggs = async (from: number, to: number) => {

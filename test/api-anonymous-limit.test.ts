@@ -41,6 +41,8 @@ test('without a valid key the address is limited: the OpenAPI document and 401s 
   // One request is earned back every 60 s / LIMIT.
   assert.equal(refused.headers.get('retry-after'), String(60 / LIMIT));
   assert.equal((await api.fetch('/v1/openapi.json')).status, 429, 'the document shares the budget');
+  // The address is the connection's peer: a client cannot pick a fresh one with X-Forwarded-For.
+  assert.equal((await api.fetch('/v1/providers', { headers: { ...WRONG_KEY, 'x-forwarded-for': '203.0.113.9' } })).status, 429);
 
   // A valid key is limited on its own, not by the address.
   const key = await createTestKey(t, { rateLimit: null, monthlyQuota: null });

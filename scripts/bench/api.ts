@@ -107,7 +107,8 @@ async function serve(): Promise<void> {
   const guardedServer = await listen(guarded, '127.0.0.1', 0);
 
   // Every variant gets the same request, key included (the bare handler ignores it), so the
-  // difference between bare and guarded is the guard's work and its five response headers.
+  // difference between writer and guarded is the guard's work and its five response headers, and
+  // between bare and writer the way /v1 answers are written (their request id included).
   const variants: Variant[] = [
     { name: 'bare', url: `${bareServer.url}${path}`, headers: auth },
     { name: 'writer', url: `${writerServer.url}${path}`, headers: auth },

@@ -105,7 +105,7 @@ export function createApiAccess(deps: ApiAccessDeps): ApiAccess {
   const admitAnonymous = (event: H3Event, now: number): void => {
     const rate = anonymous.take(getRequestIP(event) ?? 'unknown', now, deps.config().api.anonymous_rate_limit_per_minute);
     setAccessHeaders(event, anonymousRateLimitHeaders(rate, now));
-    if (!rate.allowed) throw rateLimited(rate, 'requests without a valid API key from this address');
+    if (!rate.allowed) throw rateLimited(rate, `requests without a valid API key from this address are limited to ${rate.limit} per minute`);
   };
 
   // Synchronous except the first request of a key in a month (its persisted count is loaded once):
@@ -143,7 +143,7 @@ export function createApiAccess(deps: ApiAccessDeps): ApiAccess {
     // Set once, after the decision, so the headers already count this request when it is accepted.
     writeRateLimitHeaders(event, rate, quota, now, quotaRefused);
 
-    if (!rate.allowed) throw rateLimited(rate, 'rate limit');
+    if (!rate.allowed) throw rateLimited(rate, `rate limit of ${rate.limit} requests per minute exceeded`);
     if (quotaRefused) {
       throw new AppError('quota_exceeded', `monthly quota of ${quotaLimit} requests used up; it resets at ${new Date(period.end).toISOString()}`, {
         details: { headers: { 'retry-after': retryAfterSeconds(period.end - now) } },
@@ -172,8 +172,8 @@ export function createApiAccess(deps: ApiAccessDeps): ApiAccess {
   };
 }
 
-function rateLimited(rate: GcraDecision, what: string): AppError {
-  const message = what === 'rate limit' ? `rate limit of ${rate.limit} requests per minute exceeded` : `${what} are limited to ${rate.limit} per minute`;
+/** A 429 for a refused GCRA decision; `message` says which limit, the retry time is added. */
+function rateLimited(rate: GcraDecision, message: string): AppError {
   return new AppError('rate_limit_exceeded', `${message}; retry in ${retryAfterSeconds(rate.retryAfterMs)} s`, {
     details: { headers: { 'retry-after': retryAfterSeconds(rate.retryAfterMs) } },
   });

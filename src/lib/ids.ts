@@ -15,12 +15,13 @@ export function randomBase62(length: number, random: (n: number) => Buffer = ran
 }
 
 /**
- * Random bytes served from an 8 KiB pool. Each synchronous `randomBytes` call sets up a crypto job:
- * measured at about 25 µs of a busy API server's time per request id, as much as the whole access
- * guard (scripts/bench/api.ts, `writer` variant). The pool gets the same CSPRNG bytes, fetched
- * 256 identifiers at a time. A new pool is allocated on refill, so bytes handed out are never
- * overwritten. For identifiers only: secrets (API keys, webhook secrets) take theirs straight
- * from randomBytes, so they never sit in a buffer beside other bytes.
+ * Random bytes served from an 8 KiB pool. Each synchronous `randomBytes` call sets up a crypto
+ * job: in the loaded API server that cost about 25 µs per request id (scripts/bench/api.ts), so
+ * request ids no longer draw random bytes (src/http/context.ts), and the other identifiers (a
+ * delivery per endpoint on every event, incidents, events, leases) take theirs from this pool:
+ * the same CSPRNG bytes, fetched 256 identifiers at a time. A new pool is allocated on refill, so
+ * bytes handed out are never overwritten. For identifiers only: secrets (API keys, webhook
+ * secrets) take theirs straight from randomBytes, so they never sit in a buffer beside other bytes.
  */
 const POOL_BYTES = 8192;
 let pool = Buffer.alloc(0);

@@ -29,10 +29,9 @@ export function createHttpApp(deps: HttpDeps): H3 {
   const app = new H3({
     // h3 would print unhandled errors to the console itself; ours go through the logger.
     silent: true,
-    onRequest(event) {
-      // /v1 answers carry it in their own header list (api-response.ts says why); errors add it too.
-      if (!event.url.pathname.startsWith('/v1/')) event.res.headers.set('x-request-id', requestIdOf(event));
-    },
+    // No onRequest setting x-request-id through h3's headers: every answer writes its own (the API,
+    // /metrics and /healthz through api-response.ts, the dashboard's pages and assets, errors in
+    // toErrorResponse), and h3's headers would cost every answer a merge (api-response.ts says why).
     onError(error, event) {
       return toErrorResponse(error, event, requestIdOf(event), logger);
     },

@@ -40,7 +40,10 @@ async function main() {
     const bundleFile = join(work, 'bundle.cjs');
     const bundled = await bundle(root, bundleFile, dist);
     log(`bundle: ${bundled.inputs} modules, ${(bundled.bytes / 1024).toFixed(0)} KiB`);
-    const assets = await seaAssets(root, addon);
+    const workerFile = join(work, 'probe-worker.cjs');
+    const worker = await bundle(root, workerFile, dist, 'src/probe/thread/worker-main.ts');
+    log(`probe timing thread: ${worker.inputs} modules, ${(worker.bytes / 1024).toFixed(0)} KiB`);
+    const assets = await seaAssets(root, addon, workerFile);
     log(`assets: ${Object.keys(assets).join(', ')}`);
     const executable = join(work, 'cappulse');
     makeExecutable({ node, bundleFile, assets, work, output: executable });

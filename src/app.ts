@@ -1,4 +1,4 @@
-import { configSecrets } from './config/load.ts';
+import { configSecrets } from './config/secrets.ts';
 import type { Config } from './config/schema.ts';
 import { resolveTargets } from './config/targets.ts';
 import { openDatabase, type Db } from './db/connect.ts';
@@ -8,7 +8,7 @@ import { createApiAccess } from './http/auth.ts';
 import { listen, type HttpServer } from './http/server.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
-import { runProbe } from './probe/run.ts';
+import { createProber } from './probe/thread/prober.ts';
 import { createPipeline, type AfterCommitHook, type PipelineStage } from './scheduler/pipeline.ts';
 import { createRetentionJob } from './scheduler/retention-job.ts';
 import { createRollupStage } from './scheduler/rollup-stage.ts';
@@ -98,12 +98,15 @@ export async function createApp(initial: Config, deps: AppDeps = {}): Promise<Ca
   // incidents and their outbox events in the same transaction: keep it after rollups.
   stages.push(createStatusStage({ config: () => config, clock, logger }));
   const pipeline = createPipeline({ db: db.kysely, stages, afterCommit, logger: logger.child('pipeline') });
+  // The timing thread reads the system clock: with an injected one, `auto` stays on this one.
+  const timingThread = () => (deps.clock && config.defaults.timing_thread === 'auto' ? 'never' : config.defaults.timing_thread);
+  const prober = createProber({ clock, logger, mode: timingThread });
   const scheduler = createScheduler({
     clock,
     timers: deps.timers ?? realTimers,
     logger,
     pipeline,
-    probe: (target, signal) => runProbe(target, { clock }, signal),
+    probe: prober.probe,
     concurrency: () => config.defaults.concurrency,
   });
 
@@ -151,6 +154,7 @@ export async function createApp(initial: Config, deps: AppDeps = {}): Promise<Ca
       log.info('stopping');
       // First, so the last results are stored (and their hooks run) while everything is still open.
       await scheduler.stop({ graceMs: PROBE_STOP_GRACE_MS });
+      await prober.close();
       await server?.close();
       // Waits for the POSTs in flight, so their outcome is recorded before the file closes.
       await deliverer.stop();

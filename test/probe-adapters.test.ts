@@ -4,7 +4,10 @@ import { after, before, describe, test } from 'node:test';
 import { sseData } from '../src/demo/openai-stream.ts';
 import { systemClock } from '../src/lib/clock.ts';
 import { runProbe } from '../src/probe/run.ts';
-import type { ErrorClass } from '../src/probe/types.ts';
+import { createProber, type Prober } from '../src/probe/thread/prober.ts';
+import type { ResolvedTarget } from '../src/config/targets.ts';
+import { createMemoryLogger } from '../src/lib/logger.ts';
+import type { ErrorClass, ProbeResult } from '../src/probe/types.ts';
 import { startFakeProvider, type FakeProvider, type ScriptStep } from './helpers/fake-provider.ts';
 import {
   anthropicError,
@@ -25,56 +28,74 @@ type Kind = 'openai' | 'anthropic' | 'gemini' | 'http';
 const TIMEOUTS = { connect: '5s', first_token: '10s', total: '20s' };
 
 let fake: FakeProvider;
+// The same probes run on the main thread and on the timing thread (src/probe/thread/): both
+// must time and classify alike.
+let timingThread: Prober;
 before(async () => {
   fake = await startFakeProvider();
+  timingThread = createProber({ clock: systemClock, logger: createMemoryLogger(), mode: () => 'always' });
 });
-after(() => fake.close());
+after(async () => {
+  await timingThread.close();
+  await fake.close();
+});
+
+const PATHS = ['main thread', 'timing thread'] as const;
+type Path = (typeof PATHS)[number];
+
+/** A lookup function cannot cross to the timing thread: cases that need one run on the main thread only. */
+function probeOn(path: Path, t: ResolvedTarget, signal = new AbortController().signal, lookup?: LookupFunction): Promise<ProbeResult> {
+  if (path === 'timing thread') return timingThread.probe(t, signal);
+  return runProbe(t, { clock: systemClock, ...(lookup ? { lookup } : {}) }, signal);
+}
 
 function target(kind: Kind, extra: Record<string, unknown> = {}) {
   return probeTarget({ kind, base_url: `${fake.url}/v1`, api_key: 'sk-test-key-123456', timeouts: TIMEOUTS, ...extra } as Parameters<typeof probeTarget>[0]);
 }
 
-describe('a normal stream is timed honestly', () => {
-  const streams: Array<[Kind, (delay: number) => ScriptStep]> = [
-    ['openai', (d) => openaiStream({ firstTokenDelayMs: d })],
-    ['anthropic', (d) => anthropicStream({ firstTokenDelayMs: d })],
-    ['gemini', (d) => geminiStream({ firstTokenDelayMs: d })],
-  ];
-  for (const [kind, stream] of streams) {
-    test(kind, async () => {
-      const delay = 120;
-      fake.enqueue(stream(delay));
-      const result = await runProbe(target(kind), { clock: systemClock });
+for (const path of PATHS) {
+  describe(`a normal stream is timed honestly (${path})`, () => {
+    const streams: Array<[Kind, (delay: number) => ScriptStep]> = [
+      ['openai', (d) => openaiStream({ firstTokenDelayMs: d })],
+      ['anthropic', (d) => anthropicStream({ firstTokenDelayMs: d })],
+      ['gemini', (d) => geminiStream({ firstTokenDelayMs: d })],
+    ];
+    for (const [kind, stream] of streams) {
+      test(kind, async () => {
+        const delay = 120;
+        fake.enqueue(stream(delay));
+        const result = await probeOn(path, target(kind));
+        assert.equal(result.ok, true, result.errorMessage ?? '');
+        assert.equal(result.errorClass, null);
+        assert.equal(result.httpStatus, 200);
+        assert.equal(result.outputTokens, 1);
+        const { ttfbMs, ttftMs, latencyMs } = result;
+        assert.ok(ttfbMs !== null && ttftMs !== null && latencyMs !== null);
+        assert.ok(ttfbMs <= ttftMs && ttftMs <= latencyMs, `${ttfbMs} <= ${ttftMs} <= ${latencyMs}`);
+        assert.ok(ttftMs >= delay, `ttft ${ttftMs} is not below the injected ${delay} ms`);
+        assert.ok(result.requestId);
+      });
+    }
+
+    test('an end that arrives after the last bytes is timed when it arrives', async () => {
+      // The latency is taken from the last bytes' arrival only when the end comes with them.
+      const endDelay = 150;
+      fake.enqueue({ ...openaiStream(), endDelayMs: endDelay });
+      const result = await probeOn(path, target('openai'));
       assert.equal(result.ok, true, result.errorMessage ?? '');
-      assert.equal(result.errorClass, null);
-      assert.equal(result.httpStatus, 200);
-      assert.equal(result.outputTokens, 1);
-      const { ttfbMs, ttftMs, latencyMs } = result;
-      assert.ok(ttfbMs !== null && ttftMs !== null && latencyMs !== null);
-      assert.ok(ttfbMs <= ttftMs && ttftMs <= latencyMs, `${ttfbMs} <= ${ttftMs} <= ${latencyMs}`);
-      assert.ok(ttftMs >= delay, `ttft ${ttftMs} is not below the injected ${delay} ms`);
-      assert.ok(result.requestId);
+      assert.ok(result.latencyMs !== null);
+      assert.ok(result.latencyMs >= endDelay, `latency ${result.latencyMs} is not below the ${endDelay} ms before the end`);
     });
-  }
 
-  test('an end that arrives after the last bytes is timed when it arrives', async () => {
-    // The latency is taken from the last bytes' arrival only when the end comes with them.
-    const endDelay = 150;
-    fake.enqueue({ ...openaiStream(), endDelayMs: endDelay });
-    const result = await runProbe(target('openai'), { clock: systemClock });
-    assert.equal(result.ok, true, result.errorMessage ?? '');
-    assert.ok(result.latencyMs !== null);
-    assert.ok(result.latencyMs >= endDelay, `latency ${result.latencyMs} is not below the ${endDelay} ms before the end`);
+    test('http liveness: expected status and body, no ttft', async () => {
+      fake.enqueue({ status: 204, chunks: [] });
+      const result = await probeOn(path, target('http', { base_url: `${fake.url}/health`, http: { expect_status: 204 } }));
+      assert.equal(result.ok, true, result.errorMessage ?? '');
+      assert.equal(result.ttftMs, null);
+      assert.ok(result.latencyMs !== null && result.ttfbMs !== null && result.ttfbMs <= result.latencyMs);
+    });
   });
-
-  test('http liveness: expected status and body, no ttft', async () => {
-    fake.enqueue({ status: 204, chunks: [] });
-    const result = await runProbe(target('http', { base_url: `${fake.url}/health`, http: { expect_status: 204 } }), { clock: systemClock });
-    assert.equal(result.ok, true, result.errorMessage ?? '');
-    assert.equal(result.ttftMs, null);
-    assert.ok(result.latencyMs !== null && result.ttfbMs !== null && result.ttfbMs <= result.latencyMs);
-  });
-});
+}
 
 describe('requests carry what each family expects', () => {
   const sent = async (kind: Kind, step: ScriptStep, extra: Record<string, unknown> = {}) => {
@@ -195,12 +216,12 @@ const CASES: Case[] = [
 ];
 
 describe('failures land in the right class', () => {
-  for (const c of CASES) {
-    test(c.name, async () => {
+  for (const [c, path] of CASES.flatMap((c) => PATHS.filter((p) => !c.lookup || p === 'main thread').map((p) => [c, p] as const))) {
+    test(`${c.name} (${path})`, async () => {
       let extra = typeof c.extra === 'function' ? await c.extra() : (c.extra ?? {});
       if (typeof extra.base_url === 'string' && extra.base_url.startsWith('/')) extra = { ...extra, base_url: `${fake.url}${extra.base_url}` };
       if (c.step) fake.enqueue(c.step);
-      const result = await runProbe(target(c.kind, extra), { clock: systemClock, ...(c.lookup ? { lookup: c.lookup } : {}) });
+      const result = await probeOn(path, target(c.kind, extra), undefined, c.lookup);
       assert.equal(result.errorClass, c.expect, `${c.name}: ${result.errorMessage}`);
       assert.equal(result.ok, c.expect === null);
       if (c.message) assert.match(result.errorMessage ?? '', c.message);
@@ -218,12 +239,14 @@ test('a 429 keeps its rate-limit snapshot and request id', async () => {
   assert.equal(result.rateLimit?.retry_after_ms, 1000);
 });
 
-test('stopping abandons a probe in flight', async () => {
-  fake.enqueue({ chunks: [], hang: true });
-  const controller = new AbortController();
-  const pending = runProbe(target('openai'), { clock: systemClock }, controller.signal);
-  setTimeout(() => controller.abort(), 50);
-  const result = await pending;
-  assert.equal(result.ok, false);
-  assert.match(result.errorMessage ?? '', /abandoned/);
-});
+for (const path of PATHS) {
+  test(`stopping abandons a probe in flight (${path})`, async () => {
+    fake.enqueue({ chunks: [], hang: true });
+    const controller = new AbortController();
+    const pending = probeOn(path, target('openai'), controller.signal);
+    setTimeout(() => controller.abort(), 50);
+    const result = await pending;
+    assert.equal(result.ok, false);
+    assert.match(result.errorMessage ?? '', /abandoned/);
+  });
+}

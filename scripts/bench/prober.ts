@@ -10,12 +10,15 @@
  * connection policy (a fresh connection per request) and the same start point (socket connected,
  * request sent). The prober path is the real one: scheduler.runNow (slot, runProbe: node:http,
  * SSE parsing, classification, rate-limit headers, secret scrubbing, then the pipeline storing
- * each result in its own SQLite transaction). At 100 in flight the whole app (createApp, every
- * pipeline stage: rollups, status with incidents and outbox, the deliverer's wake) runs as a
- * third client: its CPU per probe is the "all included" figure. A lockstep row (all workers
- * started at once) shows what the spread start removes.
+ * each result in its own SQLite transaction), once with probes timed on the main thread beside
+ * the storing (`prober`) and once on the timing thread (`thread`, src/probe/thread/). At 100 and
+ * 500 in flight the whole app (createApp, every pipeline stage: rollups, status with incidents
+ * and outbox, the deliverer's wake) runs too, as configured by default (`app`, timing_thread
+ * never) and with `timing_thread: always` (`app, thread`): its CPU per probe is the "all
+ * included" figure. A lockstep row (all workers started at once) shows what the spread
+ * start removes.
  *
- * Run: node --import tsx scripts/bench/prober.ts   (about three minutes)
+ * Run: node --import tsx scripts/bench/prober.ts   (about six minutes)
  */
 import { spawn } from 'node:child_process';
 import http from 'node:http';
@@ -27,6 +30,7 @@ import { migrateToLatest } from '../../src/db/migrate.ts';
 import { systemClock } from '../../src/lib/clock.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { runProbe } from '../../src/probe/run.ts';
+import { AUTO_THREAD_ABOVE, createProber } from '../../src/probe/thread/prober.ts';
 import { createApp } from '../../src/app.ts';
 import { createPipeline } from '../../src/scheduler/pipeline.ts';
 import { createScheduler } from '../../src/scheduler/scheduler.ts';
@@ -161,34 +165,59 @@ async function main() {
     const pipeline = createPipeline({ db: db.kysely, stages: [], afterCommit: [], logger: quiet });
     // No tick ever fires: the bench drives probes itself through runNow, the path a tick takes.
     const idleTimers: SchedulerTimers = { cron: () => ({ stop: () => undefined }), delay: () => () => undefined };
-    const scheduler = createScheduler({ clock: systemClock, timers: idleTimers, logger: quiet, pipeline, probe: (t, signal) => runProbe(t, { clock: systemClock }, signal), concurrency: () => 10_000 });
-    scheduler.sync(targets);
-    const probe = async (worker: number) => {
+    // The prober as the app wires it, once per place a probe can run (defaults.timing_thread):
+    // `never` times on the main thread, beside the storing; `always` on the timing thread.
+    // `auto` is the first below AUTO_THREAD_ABOVE probes in flight and the second above it.
+    const onMain = createProber({ clock: systemClock, logger: quiet, mode: () => 'never' });
+    const onThread = createProber({ clock: systemClock, logger: quiet, mode: () => 'always' });
+    const schedulerFor = (probe: typeof onMain.probe) => {
+      const scheduler = createScheduler({ clock: systemClock, timers: idleTimers, logger: quiet, pipeline, probe, concurrency: () => 10_000 });
+      scheduler.sync(targets);
+      return scheduler;
+    };
+    const mainScheduler = schedulerFor(onMain.probe);
+    const threadScheduler = schedulerFor(onThread.probe);
+    const through = (scheduler: ReturnType<typeof schedulerFor>) => async (worker: number) => {
       const stored = await scheduler.runNow(targets[worker]!.key);
       return stored.ok && stored.latencyMs !== null ? { latencyMs: stored.latencyMs, requestId: stored.requestId } : null;
     };
+    const probe = through(mainScheduler);
+    const probeOnThread = through(threadScheduler);
 
     // The same probes through the whole app, with every stage the pipeline has (rollups, status
     // and its incidents and outbox events, the deliverer's wake): the "all included" CPU figure.
-    const app = await createApp(
-      validateConfig({ server: { port: 0 }, storage: { path: dir.file('app.db') }, defaults: { concurrency: 1000, timeouts: { connect: '10s', first_token: '60s', total: '120s' } }, providers: [{ ...config.providers[0]!, models: config.providers[0]!.models.slice(0, 100) }] }),
-      { timers: idleTimers, logger: quiet },
-    );
-    await app.start();
-    const keys = app.targets().map((t) => t.key);
-    const whole = async (worker: number) => {
-      const stored = await app.probeNow(keys[worker]!);
-      return stored.ok && stored.latencyMs !== null ? { latencyMs: stored.latencyMs, requestId: stored.requestId } : null;
+    // Twice: as configured by default (`timing_thread: never`, everything on the main thread)
+    // and with `always`, probes on the timing thread.
+    const wholeApp = async (mode: 'always' | 'never', file: string) => {
+      const app = await createApp(
+        validateConfig({ server: { port: 0 }, storage: { path: dir.file(file) }, defaults: { concurrency: 1000, timing_thread: mode, timeouts: { connect: '10s', first_token: '60s', total: '120s' } }, providers: [config.providers[0]!] }),
+        { timers: idleTimers, logger: quiet },
+      );
+      await app.start();
+      const keys = app.targets().map((t) => t.key);
+      const run = async (worker: number) => {
+        const stored = await app.probeNow(keys[worker]!);
+        return stored.ok && stored.latencyMs !== null ? { latencyMs: stored.latencyMs, requestId: stored.requestId } : null;
+      };
+      return { app, run };
     };
+    const appThread = await wholeApp('always', 'app.db');
+    const appMain = await wholeApp('never', 'app-main.db');
 
     // Warm up every path (JIT, SQLite page cache, kysely's compiled queries) before measuring;
     // the app's targets also get past their first evaluations (unknown → operational).
     await closedLoop(10, () => bareRequest(port));
     await closedLoop(10, probe);
-    for (let i = 0; i < 3; i += 1) await closedLoop(100, whole);
+    await closedLoop(10, probeOnThread);
+    await closedLoop(100, probeOnThread);
+    for (let i = 0; i < 3; i += 1) {
+      await closedLoop(maxLevel, appThread.run);
+      await closedLoop(maxLevel, appMain.run);
+    }
 
     console.log(`fake server delay ${DELAY_MS} ms, ${SLICES} alternating runs of ${RUN_MS} ms per client and level (${LOW_LEVEL_FACTOR * RUN_MS} ms at 10 in flight), fresh connection per request, starts spread over the delay`);
     console.log(`load average at start: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores (other engineers' work was running)\n`);
+    console.log(`prober: timed on the main thread beside the storing (timing_thread: never, the default; auto up to ${AUTO_THREAD_ABOVE} in flight); thread: on the timing thread (always; auto above ${AUTO_THREAD_ABOVE})\n`);
     console.log('in flight | client      |     n | errors | bias p50 | bias p99 | CPU/req  | p50 ratio | p99 ratio | fake late p99');
     type Run = Awaited<ReturnType<typeof closedLoop>>;
     const merge = (a: Run, b: Run): Run => ({ samples: [...a.samples, ...b.samples], errors: a.errors + b.errors, cpuMs: a.cpuMs + b.cpuMs });
@@ -202,23 +231,31 @@ async function main() {
       return s;
     };
     for (const level of LEVELS) {
-      const runs = { bare: empty(), prober: empty(), app: empty() };
+      const runs = { bare: empty(), prober: empty(), thread: empty(), app: empty(), appMain: empty() };
       for (let slice = 0; slice < SLICES; slice += 1) {
         runs.bare = merge(runs.bare, await closedLoop(level, () => bareRequest(port)));
         runs.prober = merge(runs.prober, await closedLoop(level, probe));
-        if (level === 100) runs.app = merge(runs.app, await closedLoop(level, whole));
+        runs.thread = merge(runs.thread, await closedLoop(level, probeOnThread));
+        if (level > AUTO_THREAD_ABOVE) {
+          runs.app = merge(runs.app, await closedLoop(level, appThread.run));
+          runs.appMain = merge(runs.appMain, await closedLoop(level, appMain.run));
+        }
       }
       const base = line(level, 'node:http', runs.bare, null);
       line(level, 'prober', runs.prober, base);
-      if (level === 100) line(level, 'whole app', runs.app, base);
+      line(level, 'thread', runs.thread, base);
+      if (level > AUTO_THREAD_ABOVE) {
+        line(level, 'app, thread', runs.app, base);
+        line(level, 'app', runs.appMain, base);
+      }
     }
 
     // The artefact the spread start removes, shown in the same run: every worker starts at once.
     const lockBare = await closedLoop(100, () => bareRequest(port), 0);
-    const lockProber = await closedLoop(100, probe, 0);
+    const lockProber = await closedLoop(100, probeOnThread, 0);
     console.log('\nthe same, all 100 workers started together (lockstep; not the figure to judge):');
     line(100, 'node:http', lockBare, null);
-    line(100, 'prober', lockProber, summarize(lockBare.samples));
+    line(100, 'thread', lockProber, summarize(lockBare.samples));
 
     // Stored results per second: no server delay, 100 in flight, every result in its own transaction.
     const fast = targets.slice(0, 100).map((t) => ({ ...t, provider: { ...t.provider, base_url: `http://127.0.0.1:${port}/fast/v1` } }));
@@ -237,13 +274,17 @@ async function main() {
     const stored = (db.sqlite.prepare('SELECT count(*) AS n FROM probe_results').get() as { n: number }).n - before;
     console.log(`\nstored results per second (no server delay, 100 in flight, end to end): ${(stored / seconds).toFixed(0)} (CPU ${(storing.cpuMs / stored).toFixed(3)} ms per probe)`);
 
-    await scheduler.stop();
+    await mainScheduler.stop();
+    await threadScheduler.stop();
+    await onMain.close();
+    await onThread.close();
     const sample = await runProbe(targets[0]!, { clock: systemClock });
     const recordOnly = performance.now();
     const N = 5000;
     for (let i = 0; i < N; i += 1) await pipeline.record(targets[i % 100]!, sample);
     console.log(`pipeline.record alone (one transaction per result): ${(N / ((performance.now() - recordOnly) / 1000)).toFixed(0)} results/s`);
-    await app.stop();
+    await appThread.app.stop();
+    await appMain.app.stop();
   } finally {
     child.kill();
     await db.close();

@@ -6,11 +6,15 @@ import { build } from 'esbuild';
 
 const SOURCE_URL = '__cappulse_source_url';
 
-/** Bundles into `outfile`; `finalDir` is where the bundle will live (paths to sources are relative to it). */
-export async function bundle(root, outfile, finalDir) {
+/**
+ * Bundles into `outfile`; `finalDir` is where the bundle will live (paths to sources are relative
+ * to it). The entry is the executable's main script, or the probe timing thread's
+ * (src/probe/thread/worker-main.ts), which the executable embeds as an asset and runs as eval code.
+ */
+export async function bundle(root, outfile, finalDir, entry = 'src/sea-main.ts') {
   const result = await build({
     absWorkingDir: root,
-    entryPoints: [join(root, 'src', 'sea-main.ts')],
+    entryPoints: [join(root, entry)],
     outfile,
     bundle: true,
     platform: 'node',

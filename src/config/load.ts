@@ -11,7 +11,6 @@ import { deepFreeze } from '../lib/freeze.ts';
  */
 export type Env = Readonly<Record<string, string | undefined>>;
 
-const SECRET_HEADER = /auth|key|token|secret|cookie/i;
 const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 function interpolate(value: unknown, env: Env, path: PropertyKey[], problems: ConfigProblem[]): unknown {
@@ -74,18 +73,4 @@ export function loadConfigFile(path: string, env: Env = process.env): Config {
     throw new ConfigError(path, [{ path: '(file)', message: why }]);
   }
   return parseConfigText(text, path, env);
-}
-
-/** The secrets one provider's requests carry: its key and any header that looks like a credential. */
-export function providerSecrets(provider: Config['providers'][number]): string[] {
-  const secrets = provider.api_key ? [provider.api_key] : [];
-  for (const [name, value] of Object.entries(provider.headers)) if (SECRET_HEADER.test(name)) secrets.push(value);
-  return secrets;
-}
-
-/** Every secret a config holds, so the logger can mask them wherever they turn up. */
-export function configSecrets(config: Config): string[] {
-  const secrets = config.providers.flatMap(providerSecrets);
-  for (const endpoint of config.webhooks.endpoints) secrets.push(endpoint.secret);
-  return secrets;
 }

@@ -15,6 +15,8 @@ const RETENTION_FLOORS = [
  * reads the file and environment; everything after it receives the frozen, defaulted result.
  */
 export const PROVIDER_KINDS = ['openai', 'anthropic', 'gemini', 'http'] as const;
+export const TIMING_THREAD_MODES = ['auto', 'always', 'never'] as const;
+export type TimingThreadMode = (typeof TIMING_THREAD_MODES)[number];
 export const WEBHOOK_EVENT_TYPES = [
   'incident.created',
   'incident.updated',
@@ -145,6 +147,12 @@ export const configSchema = z
         prompt: z.string().min(1).default('Reply with the single word: ok.').describe('Probe prompt; a random nonce is added so no cache answers it.'),
         max_tokens_param: maxTokensParam.default('max_completion_tokens').describe('Name of the output cap field for kind openai.'),
         concurrency: positiveInt.default(16).describe('Most probes in flight at once.'),
+        timing_thread: z
+          .enum(TIMING_THREAD_MODES, { error: 'must be auto, always or never' })
+          .default('never')
+          .describe(
+            'Where probes run and are timed. never: on the main thread, beside storing results, the API and the dashboard. always: on a worker thread that does nothing else, so that work never delays a timestamp; worth it with many probes in flight (at 500, the bias p50 was 4.9 ms instead of 20 ms), for about 10 MB of memory and 0.2 to 0.8 ms more CPU per probe. auto: on the main thread until more than 16 are in flight (concurrency above 16), then on the thread.',
+          ),
       })
       .prefault({}),
     providers: z.array(providerSchema).default([]),

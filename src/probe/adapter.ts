@@ -1,5 +1,6 @@
 import type { ResolvedTarget } from '../config/targets.ts';
 import type { Failure } from './classify.ts';
+import { boundedMemo } from '../lib/memo.ts';
 
 /**
  * The contract every probe adapter meets (DESIGN.md §4): build one small request, then read the
@@ -40,12 +41,20 @@ export interface ProbeAdapter {
   createReader(target: ResolvedTarget): BodyReader;
 }
 
-/** `{base_url}/path` without doubling or dropping the slash between them. */
-export function joinUrl(base: string, path: string): string {
+const joined = boundedMemo((key) => {
+  const [base, path] = key.split('\n') as [string, string];
   const url = new URL(base);
   url.pathname = `${url.pathname.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
   return url.toString();
+});
+
+/** `{base_url}/path` without doubling or dropping the slash between them. */
+export function joinUrl(base: string, path: string): string {
+  return joined(`${base}\n${path}`);
 }
+
+/** The host name of a base URL, parsed once per URL. */
+export const hostnameOf = boundedMemo((url) => new URL(url).hostname);
 
 export function probePrompt(target: ResolvedTarget, nonce: string): string {
   // The nonce makes every prompt unique, so no cache in front of the model can answer it.

@@ -49,22 +49,33 @@ function retryAfter(headers: HeaderBag, now: number): number | null {
   return at === null ? null : Math.max(0, at - now);
 }
 
-function openaiStyle(headers: HeaderBag, now: number, unit: 'requests' | 'tokens') {
-  const reset = header(headers, `x-ratelimit-reset-${unit}`);
+/** Header names of one family and unit, built once: this runs after every probe. */
+interface Names {
+  limit: string;
+  remaining: string;
+  reset: string;
+}
+const openaiNames = (unit: string): Names => ({ limit: `x-ratelimit-limit-${unit}`, remaining: `x-ratelimit-remaining-${unit}`, reset: `x-ratelimit-reset-${unit}` });
+const anthropicNames = (unit: string): Names => ({ limit: `anthropic-ratelimit-${unit}-limit`, remaining: `anthropic-ratelimit-${unit}-remaining`, reset: `anthropic-ratelimit-${unit}-reset` });
+const OPENAI = { requests: openaiNames('requests'), tokens: openaiNames('tokens') };
+const ANTHROPIC = { requests: anthropicNames('requests'), tokens: anthropicNames('tokens'), inputTokens: anthropicNames('input-tokens') };
+
+function openaiStyle(headers: HeaderBag, now: number, names: Names) {
+  const reset = header(headers, names.reset);
   const resetMs = reset === undefined ? null : parseResetDuration(reset);
   return {
-    limit: count(header(headers, `x-ratelimit-limit-${unit}`)),
-    remaining: count(header(headers, `x-ratelimit-remaining-${unit}`)),
+    limit: count(header(headers, names.limit)),
+    remaining: count(header(headers, names.remaining)),
     resetAt: resetMs === null ? null : now + resetMs,
   };
 }
 
 /** Anthropic splits tokens into input and output; the combined `tokens` family wins when sent. */
-function anthropicStyle(headers: HeaderBag, unit: 'requests' | 'tokens' | 'input-tokens') {
+function anthropicStyle(headers: HeaderBag, names: Names) {
   return {
-    limit: count(header(headers, `anthropic-ratelimit-${unit}-limit`)),
-    remaining: count(header(headers, `anthropic-ratelimit-${unit}-remaining`)),
-    resetAt: instant(header(headers, `anthropic-ratelimit-${unit}-reset`)),
+    limit: count(header(headers, names.limit)),
+    remaining: count(header(headers, names.remaining)),
+    resetAt: instant(header(headers, names.reset)),
   };
 }
 
@@ -73,8 +84,8 @@ const empty = (part: Part) => part.limit === null && part.remaining === null && 
 const pick = (...parts: Part[]): Part => parts.find((part) => !empty(part)) ?? parts[0]!;
 
 export function parseRateLimit(headers: HeaderBag, now: number): RateLimitSnapshot | null {
-  const requests = pick(openaiStyle(headers, now, 'requests'), anthropicStyle(headers, 'requests'));
-  const tokens = pick(openaiStyle(headers, now, 'tokens'), anthropicStyle(headers, 'tokens'), anthropicStyle(headers, 'input-tokens'));
+  const requests = pick(openaiStyle(headers, now, OPENAI.requests), anthropicStyle(headers, ANTHROPIC.requests));
+  const tokens = pick(openaiStyle(headers, now, OPENAI.tokens), anthropicStyle(headers, ANTHROPIC.tokens), anthropicStyle(headers, ANTHROPIC.inputTokens));
   const retry = retryAfter(headers, now);
   if (empty(requests) && empty(tokens) && retry === null) return null;
   return {

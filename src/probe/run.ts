@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import http, { type IncomingHttpHeaders } from 'node:http';
+import http, { type IncomingHttpHeaders, type RequestOptions } from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { providerSecrets } from '../config/load.ts';
+import { urlToHttpOptions } from 'node:url';
+import { providerSecrets } from '../config/secrets.ts';
 import type { ProviderKind } from '../config/schema.ts';
 import type { ResolvedTarget } from '../config/targets.ts';
 import type { Clock } from '../lib/clock.ts';
+import { boundedMemo } from '../lib/memo.ts';
 import { USER_AGENT } from '../version.ts';
 import type { BodyReader, ProbeAdapter, ReadOutcome } from './adapter.ts';
 import { ADAPTERS } from './adapters/registry.ts';
@@ -36,12 +38,18 @@ export interface ProbeDeps {
 const ERROR_BODY_KEPT = 16_384;
 const REQUEST_ID_HEADERS = ['x-request-id', 'request-id', 'x-goog-request-id', 'apim-request-id'];
 
-function headerText(headers: IncomingHttpHeaders, name: string): string | null {
-  const value = headers[name];
-  return typeof value === 'string' && value !== '' ? value : null;
+function requestIdHeader(headers: IncomingHttpHeaders): string | null {
+  for (const name of REQUEST_ID_HEADERS) {
+    const value = headers[name];
+    if (typeof value === 'string' && value !== '') return value;
+  }
+  return null;
 }
 
 const ms = (value: number) => Math.round(value * 1000) / 1000;
+
+/** A target's URL is parsed once, not at every probe: the same few URLs come back all the time. */
+const requestUrl = boundedMemo((text) => urlToHttpOptions(new URL(text)) as RequestOptions);
 
 export function runProbe(target: ResolvedTarget, deps: ProbeDeps, signal?: AbortSignal): Promise<ProbeResult> {
   const { clock } = deps;
@@ -79,7 +87,7 @@ export function runProbe(target: ResolvedTarget, deps: ProbeDeps, signal?: Abort
       const { failure } = outcome;
       const firstToken = adapter.measuresTokens ? (reader?.firstTokenAt ?? null) : null;
       const rateLimit: RateLimitSnapshot | null = answer === null ? null : parseRateLimit(answer.headers, answer.at);
-      const headerId = answer === null ? null : (REQUEST_ID_HEADERS.map((name) => headerText(answer!.headers, name)).find((id) => id !== null) ?? null);
+      const headerId = answer === null ? null : requestIdHeader(answer.headers);
       const id = headerId ?? outcome.responseId;
       resolve({
         startedAt,
@@ -101,9 +109,9 @@ export function runProbe(target: ResolvedTarget, deps: ProbeDeps, signal?: Abort
     };
     const onAbort = () => fail({ errorClass: 'network', message: 'probe abandoned: CapPulse is stopping' });
 
-    let url: URL;
+    let url: RequestOptions;
     try {
-      url = new URL(spec.url);
+      url = requestUrl(spec.url);
     } catch {
       resolve({ startedAt, ok: false, errorClass: 'client_error', httpStatus: null, latencyMs: null, ttftMs: null, ttfbMs: null, outputTokens: null, requestId: null, rateLimit: null, errorMessage: 'invalid request URL' });
       return;
@@ -111,7 +119,7 @@ export function runProbe(target: ResolvedTarget, deps: ProbeDeps, signal?: Abort
     const headers: Record<string, string | number> = { 'user-agent': USER_AGENT, ...spec.headers };
     if (spec.body !== undefined) headers['content-length'] = Buffer.byteLength(spec.body);
     const client = url.protocol === 'https:' ? https : http;
-    const req = client.request(url, { method: spec.method, headers, agent: false, ...(deps.lookup ? { lookup: deps.lookup } : {}) });
+    const req = client.request({ ...url, method: spec.method, headers, agent: false, ...(deps.lookup ? { lookup: deps.lookup } : {}) });
 
     const { connectMs, firstTokenMs, totalMs } = target.timeouts;
     arm(totalMs, `no complete answer within the total timeout (${totalMs} ms)`);

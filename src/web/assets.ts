@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { seaAsset } from '../lib/sea.ts';
 
 /**
  * Static files the dashboard serves under /assets/<name>.
@@ -35,25 +35,9 @@ export function findAsset(name: string): StaticAsset | undefined {
   return DASHBOARD_ASSETS.find((a) => a.name === name);
 }
 
-interface SeaModule {
-  isSea(): boolean;
-  getAsset(key: string): ArrayBuffer;
-}
-
-function seaModule(): SeaModule | undefined {
-  try {
-    const require = createRequire(import.meta.url);
-    const sea = require('node:sea') as SeaModule;
-    return sea.isSea() ? sea : undefined;
-  } catch {
-    // node:sea is missing on older Node versions: not an executable.
-    return undefined;
-  }
-}
-
 /** The bytes of an asset: from the executable's SEA blob when running inside it, else from disk. */
 export function readAsset(asset: StaticAsset): Buffer {
-  const sea = seaModule();
-  if (sea) return Buffer.from(sea.getAsset(asset.seaKey));
+  const embedded = seaAsset(asset.seaKey);
+  if (embedded) return Buffer.from(embedded);
   return readFileSync(new URL(`../../${asset.source}`, import.meta.url));
 }

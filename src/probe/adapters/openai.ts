@@ -1,5 +1,5 @@
 import type { ResolvedTarget } from '../../config/targets.ts';
-import { jsonHeaders, joinUrl, probePrompt, type ProbeAdapter } from '../adapter.ts';
+import { hostnameOf, jsonHeaders, joinUrl, probePrompt, type ProbeAdapter } from '../adapter.ts';
 import { classifyStreamError } from '../classify.ts';
 import { createSseReader, parseJsonEvent, type EventVerdict } from '../sse-reader.ts';
 import { allowReasoningSilence } from './reasoning.ts';
@@ -11,7 +11,7 @@ import { allowReasoningSilence } from './reasoning.ts';
 const AZURE_HOST = /\.(openai\.azure\.com|cognitiveservices\.azure\.com)$/i;
 
 function isAzure(target: ResolvedTarget): boolean {
-  return AZURE_HOST.test(new URL(target.provider.base_url).hostname);
+  return AZURE_HOST.test(hostnameOf(target.provider.base_url));
 }
 
 interface Chunk {

@@ -1,0 +1,112 @@
+import { Worker } from 'node:worker_threads';
+import type { ResolvedTarget } from '../../config/targets.ts';
+import type { Logger } from '../../lib/logger.ts';
+import type { ProbeResult } from '../types.ts';
+import type { FromThread, ToThread } from './protocol.ts';
+import { probeWorkerSource } from './worker-source.ts';
+
+/**
+ * A worker thread that runs probes (runProbe, unchanged) and does nothing else.
+ *
+ * A probe's timestamps are taken when its socket's callback runs. On the main thread that
+ * callback waits behind whatever else is queued: other probes' parsing, every result's SQLite
+ * transaction, status rules, API and dashboard requests. With 500 probes in flight that queue
+ * made the whole app's bias p50 16× a bare node:http loop's, and 3.9× on this thread
+ * (scripts/bench/prober.ts, BENCHMARKS.md). It costs about 10 MB of memory and 0.2–0.8 ms more
+ * CPU per probe (its own event loop, the messages), so it is opt-in: `defaults.timing_thread`.
+ */
+export interface ProbeThread {
+  probe(target: ResolvedTarget, signal: AbortSignal): Promise<ProbeResult>;
+  running(): boolean;
+  inFlight(): number;
+  /** Ends the thread; probes still in it are rejected (the scheduler has waited for them first). */
+  close(): Promise<void>;
+}
+
+interface Pending {
+  resolve(result: ProbeResult): void;
+  reject(error: Error): void;
+  done(): void;
+}
+
+/** The provider's model list is not needed to probe one model, and copying it per target is not free. */
+function forThread(target: ResolvedTarget): ResolvedTarget {
+  return { ...target, provider: { ...target.provider, models: [] } };
+}
+
+export function createProbeThread(deps: { logger: Logger }): ProbeThread {
+  const log = deps.logger.child('probe-thread');
+  let worker: Worker | null = null;
+  /** Target objects the running worker already holds (a reload makes new ones, sent again). */
+  let sent = new WeakSet<ResolvedTarget>();
+  const pending = new Map<number, Pending>();
+  let nextId = 0;
+
+  const rejectAll = (error: Error) => {
+    for (const entry of pending.values()) {
+      entry.done();
+      entry.reject(error);
+    }
+    pending.clear();
+  };
+
+  const start = (): Worker => {
+    const source = probeWorkerSource();
+    const started = 'code' in source ? new Worker(source.code, { eval: true }) : new Worker(source.url);
+    const lost = (error: Error) => {
+      if (worker !== started) return;
+      worker = null;
+      log.error('probe_thread_failed', { error, in_flight: pending.size });
+      // Our failure, not the provider's: the scheduler logs these probes and stores nothing.
+      rejectAll(new Error(`the probe timing thread failed: ${error.message}`));
+    };
+    started.on('message', (message: FromThread) => {
+      const entry = pending.get(message.id);
+      if (entry === undefined) return;
+      pending.delete(message.id);
+      entry.done();
+      // Idle, the thread must not keep a finished command's process alive.
+      if (pending.size === 0) started.unref();
+      entry.resolve(message.result);
+    });
+    started.on('error', lost);
+    started.on('exit', (code) => lost(new Error(`it exited with code ${code}`)));
+    started.unref();
+    worker = started;
+    sent = new WeakSet();
+    log.info('probe_thread_started');
+    return started;
+  };
+
+  return {
+    running: () => worker !== null,
+    inFlight: () => pending.size,
+
+    probe(target, signal) {
+      const thread = worker ?? start();
+      const id = nextId++;
+      const message: ToThread = { type: 'probe', id, key: target.key };
+      if (!sent.has(target)) {
+        message.target = forThread(target);
+        sent.add(target);
+      }
+      return new Promise<ProbeResult>((resolve, reject) => {
+        const onAbort = () => thread.postMessage({ type: 'abort', id } satisfies ToThread);
+        signal.addEventListener('abort', onAbort, { once: true });
+        pending.set(id, { resolve, reject, done: () => signal.removeEventListener('abort', onAbort) });
+        if (pending.size === 1) thread.ref();
+        thread.postMessage(message);
+        if (signal.aborted) onAbort();
+      });
+    },
+
+    async close() {
+      const stopping = worker;
+      if (stopping === null) return;
+      worker = null;
+      rejectAll(new Error('the probe timing thread was closed'));
+      await stopping.terminate();
+      log.info('probe_thread_stopped');
+    },
+  };
+}

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { ResolvedTarget } from '../src/config/targets.ts';
+import { systemClock } from '../src/lib/clock.ts';
+import { createMemoryLogger } from '../src/lib/logger.ts';
+import { AUTO_THREAD_ABOVE, createProber } from '../src/probe/thread/prober.ts';
+import { startTestApp } from './helpers/app.ts';
+import { startFakeProvider, type FakeProvider } from './helpers/fake-provider.ts';
+import { openaiError, openaiStream } from './helpers/provider-fixtures.ts';
+import { probeTarget } from './helpers/probe-target.ts';
+
+// The timing thread (src/probe/thread/): when it runs, that the app stores what it measures, and
+// what happens when it fails. That it times and classifies like the main thread is shown by
+// running probe-adapters.test.ts's cases on both.
+
+const KEY = 'sk-live-SECRET-abcdef0123456789';
+let fake: FakeProvider;
+before(async () => {
+  fake = await startFakeProvider();
+});
+after(() => fake.close());
+
+const signal = () => new AbortController().signal;
+const started = (lines: string[]) => lines.filter((line) => line.includes('probe_thread_started')).length;
+
+test('auto: probes stay on the main thread until more than 16 overlap, then all go to the thread', async () => {
+  fake.setDefault(openaiStream({ firstTokenDelayMs: 100 }));
+  const logger = createMemoryLogger();
+  const prober = createProber({ clock: systemClock, logger, mode: () => 'auto' });
+  const target = probeTarget({ kind: 'openai', base_url: `${fake.url}/v1` });
+  try {
+    const batch = (n: number) => Promise.all(Array.from({ length: n }, () => prober.probe(target, signal())));
+    for (const result of await batch(AUTO_THREAD_ABOVE)) assert.equal(result.ok, true, result.errorMessage ?? '');
+    assert.equal(prober.onThread(), false);
+    assert.equal(started(logger.lines), 0);
+
+    for (const result of await batch(AUTO_THREAD_ABOVE + 1)) assert.equal(result.ok, true, result.errorMessage ?? '');
+    assert.equal(started(logger.lines), 1);
+    // Once started, it keeps every probe on one path, even a lone one.
+    assert.equal(prober.onThread(), true);
+    assert.equal((await prober.probe(target, signal())).ok, true);
+    assert.equal(started(logger.lines), 1);
+  } finally {
+    await prober.close();
+    fake.setDefault({ status: 200, chunks: [] });
+  }
+});
+
+/** An adapter kind the thread does not know makes it throw: a bug of ours, not a provider outage. */
+function brokenTarget(): ResolvedTarget {
+  const target = probeTarget({ kind: 'openai', base_url: `${fake.url}/v1` });
+  return { ...target, provider: { ...target.provider, kind: 'nonsense' as 'openai' } };
+}
+
+test('always: a failed thread fails only the probes in it, and the next probe starts a new one', async () => {
+  const logger = createMemoryLogger();
+  const prober = createProber({ clock: systemClock, logger, mode: () => 'always' });
+  try {
+    await assert.rejects(prober.probe(brokenTarget(), signal()), /probe timing thread failed/);
+    assert.ok(logger.lines.some((line) => line.includes('probe_thread_failed')));
+
+    fake.enqueue(openaiStream());
+    const result = await prober.probe(probeTarget({ kind: 'openai', base_url: `${fake.url}/v1` }), signal());
+    assert.equal(result.ok, true, result.errorMessage ?? '');
+    assert.equal(started(logger.lines), 2);
+  } finally {
+    await prober.close();
+  }
+});
+
+test('auto: after the thread failed, probes stay on the main thread instead of failing', async () => {
+  fake.setDefault(openaiStream({ firstTokenDelayMs: 100 }));
+  const logger = createMemoryLogger();
+  const prober = createProber({ clock: systemClock, logger, mode: () => 'auto' });
+  const target = probeTarget({ kind: 'openai', base_url: `${fake.url}/v1` });
+  try {
+    // Enough overlap to start the thread, with one probe in it that breaks it.
+    const first = Array.from({ length: AUTO_THREAD_ABOVE }, () => prober.probe(target, signal()));
+    await assert.rejects(prober.probe(brokenTarget(), signal()), /probe timing thread failed/);
+    await Promise.all(first);
+    assert.equal(prober.onThread(), false);
+    const again = await Promise.all(Array.from({ length: AUTO_THREAD_ABOVE + 1 }, () => prober.probe(target, signal())));
+    for (const result of again) assert.equal(result.ok, true, result.errorMessage ?? '');
+    assert.equal(started(logger.lines), 1, 'the thread was not started again');
+  } finally {
+    await prober.close();
+    fake.setDefault({ status: 200, chunks: [] });
+  }
+});
+
+test('the app stores what the thread measured, never the key, and a reload to never stops the thread', async () => {
+  const provider = { slug: 'fake', kind: 'openai' as const, base_url: `${fake.url}/v1`, api_key: '${FAKE_KEY}', models: [{ slug: 'm1' }] };
+  const t = await startTestApp({ defaults: { timing_thread: 'always' }, providers: [provider] }, {}, { FAKE_KEY: KEY });
+  try {
+    fake.enqueue(openaiStream({ firstTokenDelayMs: 40 }));
+    const stored = await t.app.probeNow('fake/m1');
+    assert.equal(stored.ok, true, stored.errorMessage ?? '');
+    assert.ok(stored.ttftMs !== null && stored.ttftMs >= 40);
+    assert.equal(started(t.logs), 1);
+
+    fake.enqueue(openaiError(401, 'invalid_request_error', 'invalid_api_key', `Incorrect API key provided: ${KEY}.`, { 'x-request-id': `req_${KEY}` }));
+    const failed = await t.app.probeNow('fake/m1');
+    assert.equal(failed.errorClass, 'auth_error');
+    assert.equal(fake.requests.at(-1)?.headers.authorization, `Bearer ${KEY}`, 'the key was really sent');
+    assert.doesNotMatch(JSON.stringify(failed), /SECRET/);
+    assert.doesNotMatch(JSON.stringify(t.app.db.sqlite.prepare('SELECT * FROM probe_results').all()), /SECRET/);
+
+    await t.app.reload({ ...t.config, defaults: { ...t.config.defaults, timing_thread: 'never' } });
+    fake.enqueue(openaiStream());
+    assert.equal((await t.app.probeNow('fake/m1')).ok, true);
+    // Stopping the thread is not awaited by the probe that asked for it.
+    for (let i = 0; i < 200 && !t.logs.some((line) => line.includes('probe_thread_stopped')); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.ok(t.logs.some((line) => line.includes('probe_thread_stopped')));
+    assert.doesNotMatch(t.logs.join('\n'), /SECRET/);
+  } finally {
+    await t.stop();
+  }
+});

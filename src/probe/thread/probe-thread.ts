@@ -12,7 +12,7 @@ import { probeWorkerSource } from './worker-source.ts';
  * callback waits behind whatever else is queued: other probes' parsing, every result's SQLite
  * transaction, status rules, API and dashboard requests. With 500 probes in flight that queue
  * made the whole app's bias p50 16× a bare node:http loop's, and 3.9× on this thread
- * (scripts/bench/prober.ts, BENCHMARKS.md). It costs about 10 MB of memory and 0.2–0.8 ms more
+ * (scripts/bench/prober.ts, BENCHMARKS.md). It costs about 10 MB of memory and 0.2–0.9 ms more
  * CPU per probe (its own event loop, the messages), so it is opt-in: `defaults.timing_thread`.
  */
 export interface ProbeThread {

@@ -16,7 +16,7 @@ import { createProbeThread } from './probe-thread.ts';
  */
 export interface Prober {
   probe(target: ResolvedTarget, signal: AbortSignal): Promise<ProbeResult>;
-  /** Whether the next probe runs on the timing thread (for tests and the benchmark). */
+  /** Whether the next probe runs on the timing thread (for tests). */
   onThread(): boolean;
   close(): Promise<void>;
 }

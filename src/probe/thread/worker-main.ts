@@ -11,6 +11,7 @@ import type { FromThread, ToThread } from './protocol.ts';
 const port = parentPort;
 if (port === null) throw new Error('internal: worker-main.ts runs only as the probe timing thread');
 
+/** By key: a reload's new target replaces the old one, and a probe of the key uses the newest. */
 const targets = new Map<string, ResolvedTarget>();
 const aborts = new Map<number, AbortController>();
 

@@ -7,6 +7,7 @@ import { providerSecrets } from '../config/secrets.ts';
 import type { ProviderKind } from '../config/schema.ts';
 import type { ResolvedTarget } from '../config/targets.ts';
 import type { Clock } from '../lib/clock.ts';
+import { whenAborted } from '../lib/abort-listeners.ts';
 import { boundedMemo } from '../lib/memo.ts';
 import { USER_AGENT } from '../version.ts';
 import type { BodyReader, ProbeAdapter, ReadOutcome } from './adapter.ts';
@@ -65,6 +66,7 @@ export function runProbe(target: ResolvedTarget, deps: ProbeDeps, signal?: Abort
     let status: number | null = null;
     let answer: { headers: IncomingHttpHeaders; at: number } | null = null;
     let settled = false;
+    let forgetAbort = () => {};
     const timers = new Set<NodeJS.Timeout>();
 
     const arm = (after: number, why: string) => {
@@ -82,7 +84,7 @@ export function runProbe(target: ResolvedTarget, deps: ProbeDeps, signal?: Abort
       if (settled) return;
       settled = true;
       for (const timer of timers) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      forgetAbort();
       const since = (at: number | null) => (at === null || sentAt === null ? null : ms(at - sentAt));
       const { failure } = outcome;
       const firstToken = adapter.measuresTokens ? (reader?.firstTokenAt ?? null) : null;
@@ -210,7 +212,7 @@ export function runProbe(target: ResolvedTarget, deps: ProbeDeps, signal?: Abort
     });
 
     if (signal?.aborted) return onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal) forgetAbort = whenAborted(signal, onAbort);
     req.end(spec.body);
   });
 }

@@ -11,7 +11,7 @@ import { probeWorkerSource } from './worker-source.ts';
  * A probe's timestamps are taken when its socket's callback runs. On the main thread that
  * callback waits behind whatever else is queued: other probes' parsing, every result's SQLite
  * transaction, status rules, API and dashboard requests. With 500 probes in flight that queue
- * made the whole app's bias p50 16× a bare node:http loop's, and 3.9× on this thread
+ * made the whole app's bias p50 16× a bare node:http loop's, and 3.2–3.9× on this thread
  * (scripts/bench/prober.ts, BENCHMARKS.md). It costs about 10 MB of memory and 0.2–0.9 ms more
  * CPU per probe (its own event loop, the messages), so it is opt-in: `defaults.timing_thread`.
  */
@@ -26,7 +26,6 @@ export interface ProbeThread {
 interface Pending {
   resolve(result: ProbeResult): void;
   reject(error: Error): void;
-  done(): void;
 }
 
 /** The provider's model list is not needed to probe one model, and copying it per target is not free. */
@@ -41,12 +40,22 @@ export function createProbeThread(deps: { logger: Logger }): ProbeThread {
   let sent = new WeakSet<ResolvedTarget>();
   const pending = new Map<number, Pending>();
   let nextId = 0;
+  /** The abort signals probes came with, by number; each gets one listener (protocol.ts). */
+  const signals = new WeakMap<AbortSignal, number>();
+  let nextSignal = 0;
+  const signalNumber = (signal: AbortSignal): number => {
+    let number = signals.get(signal);
+    if (number === undefined) {
+      const assigned = (number = nextSignal++);
+      signals.set(signal, assigned);
+      // Posted to whichever worker runs then: a new one never saw the old one's probes.
+      signal.addEventListener('abort', () => worker?.postMessage({ type: 'abort', signal: assigned } satisfies ToThread), { once: true });
+    }
+    return number;
+  };
 
   const rejectAll = (error: Error) => {
-    for (const entry of pending.values()) {
-      entry.done();
-      entry.reject(error);
-    }
+    for (const entry of pending.values()) entry.reject(error);
     pending.clear();
   };
 
@@ -64,7 +73,6 @@ export function createProbeThread(deps: { logger: Logger }): ProbeThread {
       const entry = pending.get(message.id);
       if (entry === undefined) return;
       pending.delete(message.id);
-      entry.done();
       // Idle, the thread must not keep a finished command's process alive.
       if (pending.size === 0) started.unref();
       entry.resolve(message.result);
@@ -85,18 +93,17 @@ export function createProbeThread(deps: { logger: Logger }): ProbeThread {
     probe(target, signal) {
       const thread = worker ?? start();
       const id = nextId++;
-      const message: ToThread = { type: 'probe', id, key: target.key };
+      const message: ToThread = { type: 'probe', id, key: target.key, signal: signalNumber(signal) };
       if (!sent.has(target)) {
         message.target = forThread(target);
         sent.add(target);
       }
       return new Promise<ProbeResult>((resolve, reject) => {
-        const onAbort = () => thread.postMessage({ type: 'abort', id } satisfies ToThread);
-        signal.addEventListener('abort', onAbort, { once: true });
-        pending.set(id, { resolve, reject, done: () => signal.removeEventListener('abort', onAbort) });
+        pending.set(id, { resolve, reject });
         if (pending.size === 1) thread.ref();
         thread.postMessage(message);
-        if (signal.aborted) onAbort();
+        // Aborted before it got here: its listener has already fired (or fired for another worker).
+        if (signal.aborted) thread.postMessage({ type: 'abort', signal: message.signal } satisfies ToThread);
       });
     },
 

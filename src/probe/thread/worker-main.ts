@@ -13,20 +13,23 @@ if (port === null) throw new Error('internal: worker-main.ts runs only as the pr
 
 /** By key: a reload's new target replaces the old one, and a probe of the key uses the newest. */
 const targets = new Map<string, ResolvedTarget>();
-const aborts = new Map<number, AbortController>();
+/** One controller per signal of the main thread (see protocol.ts). */
+const signals = new Map<number, AbortController>();
+const controller = (signal: number) => {
+  let abort = signals.get(signal);
+  if (abort === undefined) signals.set(signal, (abort = new AbortController()));
+  return abort;
+};
 
 port.on('message', (message: ToThread) => {
   if (message.type === 'abort') {
-    aborts.get(message.id)?.abort();
+    controller(message.signal).abort();
     return;
   }
   if (message.target !== undefined) targets.set(message.key, message.target);
   const target = targets.get(message.key);
   if (target === undefined) throw new Error(`internal: probe of ${message.key} before its target was sent`);
-  const abort = new AbortController();
-  aborts.set(message.id, abort);
-  void runProbe(target, { clock: systemClock }, abort.signal).then((result) => {
-    aborts.delete(message.id);
+  void runProbe(target, { clock: systemClock }, controller(message.signal).signal).then((result) => {
     port.postMessage({ id: message.id, result } satisfies FromThread);
   });
 });

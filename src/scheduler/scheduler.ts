@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import type { Clock } from '../lib/clock.ts';
 import { AppError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -61,9 +60,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   /** Runs past their offset: queued for a slot or probing. */
   const active = new Set<Promise<unknown>>();
   const slots = createSlots(deps.concurrency);
+  // One signal for every probe in flight: they share its single listener (lib/abort-listeners.ts).
   const abandon = new AbortController();
-  // Every probe in flight listens to this one signal; hundreds at once is the design, not a leak.
-  setMaxListeners(0, abandon.signal);
   let stopped = false;
   let skippedTotal = 0;
 

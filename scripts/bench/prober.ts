@@ -252,10 +252,10 @@ async function main() {
 
     // The artefact the spread start removes, shown in the same run: every worker starts at once.
     const lockBare = await closedLoop(100, () => bareRequest(port), 0);
-    const lockProber = await closedLoop(100, probeOnThread, 0);
+    const lockProber = await closedLoop(100, probe, 0);
     console.log('\nthe same, all 100 workers started together (lockstep; not the figure to judge):');
     line(100, 'node:http', lockBare, null);
-    line(100, 'thread', lockProber, summarize(lockBare.samples));
+    line(100, 'prober', lockProber, summarize(lockBare.samples));
 
     // Stored results per second: no server delay, 100 in flight, every result in its own transaction.
     const fast = targets.slice(0, 100).map((t) => ({ ...t, provider: { ...t.provider, base_url: `http://127.0.0.1:${port}/fast/v1` } }));

@@ -3,7 +3,8 @@ import { after, before, test } from 'node:test';
 import type { ResolvedTarget } from '../src/config/targets.ts';
 import { systemClock } from '../src/lib/clock.ts';
 import { createMemoryLogger } from '../src/lib/logger.ts';
-import { AUTO_THREAD_ABOVE, createProber } from '../src/probe/thread/prober.ts';
+import { AUTO_THREAD_ABOVE, createProber, type Prober } from '../src/probe/thread/prober.ts';
+import type { ProbeResult } from '../src/probe/types.ts';
 import { startTestApp } from './helpers/app.ts';
 import { startFakeProvider, type FakeProvider } from './helpers/fake-provider.ts';
 import { openaiError, openaiStream } from './helpers/provider-fixtures.ts';
@@ -23,13 +24,23 @@ after(() => fake.close());
 const signal = () => new AbortController().signal;
 const started = (lines: string[]) => lines.filter((line) => line.includes('probe_thread_started')).length;
 
-test('auto: probes stay on the main thread until more than 16 overlap, then all go to the thread', async () => {
+/** An `auto` prober against a fake whose answers take long enough for probes to overlap. */
+async function withAutoProber(run: (p: { prober: Prober; logger: ReturnType<typeof createMemoryLogger>; target: ResolvedTarget; batch(n: number): Promise<ProbeResult[]> }) => Promise<void>) {
   fake.setDefault(openaiStream({ firstTokenDelayMs: 100 }));
   const logger = createMemoryLogger();
   const prober = createProber({ clock: systemClock, logger, mode: () => 'auto' });
   const target = probeTarget({ kind: 'openai', base_url: `${fake.url}/v1` });
+  const batch = (n: number) => Promise.all(Array.from({ length: n }, () => prober.probe(target, signal())));
   try {
-    const batch = (n: number) => Promise.all(Array.from({ length: n }, () => prober.probe(target, signal())));
+    await run({ prober, logger, target, batch });
+  } finally {
+    await prober.close();
+    fake.setDefault({ status: 200, chunks: [] });
+  }
+}
+
+test('auto: probes stay on the main thread until more than 16 overlap, then all go to the thread', async () => {
+  await withAutoProber(async ({ prober, logger, target, batch }) => {
     for (const result of await batch(AUTO_THREAD_ABOVE)) assert.equal(result.ok, true, result.errorMessage ?? '');
     assert.equal(prober.onThread(), false);
     assert.equal(started(logger.lines), 0);
@@ -40,10 +51,7 @@ test('auto: probes stay on the main thread until more than 16 overlap, then all 
     assert.equal(prober.onThread(), true);
     assert.equal((await prober.probe(target, signal())).ok, true);
     assert.equal(started(logger.lines), 1);
-  } finally {
-    await prober.close();
-    fake.setDefault({ status: 200, chunks: [] });
-  }
+  });
 });
 
 /** An adapter kind the thread does not know makes it throw: a bug of ours, not a provider outage. */
@@ -69,23 +77,15 @@ test('always: a failed thread fails only the probes in it, and the next probe st
 });
 
 test('auto: after the thread failed, probes stay on the main thread instead of failing', async () => {
-  fake.setDefault(openaiStream({ firstTokenDelayMs: 100 }));
-  const logger = createMemoryLogger();
-  const prober = createProber({ clock: systemClock, logger, mode: () => 'auto' });
-  const target = probeTarget({ kind: 'openai', base_url: `${fake.url}/v1` });
-  try {
+  await withAutoProber(async ({ prober, logger, target, batch }) => {
     // Enough overlap to start the thread, with one probe in it that breaks it.
     const first = Array.from({ length: AUTO_THREAD_ABOVE }, () => prober.probe(target, signal()));
     await assert.rejects(prober.probe(brokenTarget(), signal()), /probe timing thread failed/);
     await Promise.all(first);
     assert.equal(prober.onThread(), false);
-    const again = await Promise.all(Array.from({ length: AUTO_THREAD_ABOVE + 1 }, () => prober.probe(target, signal())));
-    for (const result of again) assert.equal(result.ok, true, result.errorMessage ?? '');
+    for (const result of await batch(AUTO_THREAD_ABOVE + 1)) assert.equal(result.ok, true, result.errorMessage ?? '');
     assert.equal(started(logger.lines), 1, 'the thread was not started again');
-  } finally {
-    await prober.close();
-    fake.setDefault({ status: 200, chunks: [] });
-  }
+  });
 });
 
 test('the app stores what the thread measured, never the key, and a reload to never stops the thread', async () => {

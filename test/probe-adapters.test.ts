@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { LookupFunction } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { sseData } from '../src/demo/openai-stream.ts';
+import { afterIo, nextIoTurn } from '../src/lib/after-io.ts';
 import { systemClock } from '../src/lib/clock.ts';
 import { runProbe } from '../src/probe/run.ts';
 import { createProber, type Prober } from '../src/probe/thread/prober.ts';
@@ -96,6 +97,42 @@ for (const path of PATHS) {
     });
   });
 }
+
+describe('an answer is handled after other work, but timed when it arrives (main thread)', () => {
+  // Other probes' parsing and storing run one job per turn (src/lib/after-io.ts); this probe's
+  // answer is stamped on arrival and parsed when its turn comes, here after a queue of work
+  // longer than the deadline.
+  const holdTheThread = (jobs: number, until: () => boolean) => {
+    for (let i = 0; i < jobs; i += 1) {
+      afterIo(() => {
+        const end = performance.now() + 2;
+        while (!until() && performance.now() < end);
+      });
+    }
+  };
+
+  test('a first token read before the deadline is not a timeout while its parsing waits', async () => {
+    fake.enqueue(openaiStream());
+    let settled = false;
+    const probing = runProbe(target('openai', { timeouts: { first_token: '1s', total: '20s' } }), { clock: systemClock });
+    holdTheThread(1500, () => settled);
+    const result = await probing.finally(() => (settled = true));
+    assert.equal(result.ok, true, result.errorMessage ?? '');
+    assert.ok(result.ttftMs !== null && result.ttftMs < 1000, `ttft ${result.ttftMs} ms, stamped when the token was read`);
+    await nextIoTurn(); // the rest of the queue, before the next test
+  });
+
+  test('an answer that never came is still a timeout', async () => {
+    fake.enqueue({ chunks: [': keep-alive\n\n'], hang: true });
+    let settled = false;
+    const probing = runProbe(target('openai', { timeouts: { first_token: '300ms', total: '20s' } }), { clock: systemClock });
+    holdTheThread(500, () => settled);
+    const result = await probing.finally(() => (settled = true));
+    assert.equal(result.errorClass, 'timeout');
+    assert.match(result.errorMessage ?? '', /first-token/);
+    await nextIoTurn();
+  });
+});
 
 describe('requests carry what each family expects', () => {
   const sent = async (kind: Kind, step: ScriptStep, extra: Record<string, unknown> = {}) => {

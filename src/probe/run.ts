@@ -8,6 +8,7 @@ import type { ProviderKind } from '../config/schema.ts';
 import type { ResolvedTarget } from '../config/targets.ts';
 import type { Clock } from '../lib/clock.ts';
 import { whenAborted } from '../lib/abort-listeners.ts';
+import { afterIo } from '../lib/after-io.ts';
 import { boundedMemo } from '../lib/memo.ts';
 import { USER_AGENT } from '../version.ts';
 import type { BodyReader, ProbeAdapter, ReadOutcome } from './adapter.ts';
@@ -69,8 +70,24 @@ export function runProbe(target: ResolvedTarget, deps: ProbeDeps, signal?: Abort
     let forgetAbort = () => {};
     const timers = new Set<NodeJS.Timeout>();
 
+    // Everything that happens once the answer starts arriving is stamped when it happens and
+    // handled in a later turn (src/lib/after-io.ts), in order: parsing this answer must not
+    // delay the timestamps of the answers read after it. A deadline or an abort handles what is
+    // already stamped before it decides, so an answer that came in time is never a timeout.
+    const backlog: Array<() => void> = [];
+    const drain = () => {
+      for (let i = 0; i < backlog.length; i += 1) backlog[i]!();
+      backlog.length = 0;
+    };
+    const later = (work: () => void) => {
+      if (backlog.push(work) === 1) afterIo(drain);
+    };
+
     const arm = (after: number, why: string) => {
-      const timer = setTimeout(() => fail({ errorClass: 'timeout', message: why }), after);
+      const timer = setTimeout(() => {
+        drain();
+        if (!settled && timers.has(timer)) fail({ errorClass: 'timeout', message: why });
+      }, after);
       timers.add(timer);
       return timer;
     };
@@ -109,7 +126,10 @@ export function runProbe(target: ResolvedTarget, deps: ProbeDeps, signal?: Abort
       settle({ failure, outputTokens: null, responseId: null }, clock.monotonic());
       req.destroy();
     };
-    const onAbort = () => fail({ errorClass: 'network', message: 'probe abandoned: CapPulse is stopping' });
+    const onAbort = () => {
+      drain();
+      fail({ errorClass: 'network', message: 'probe abandoned: CapPulse is stopping' });
+    };
 
     let url: RequestOptions;
     try {
@@ -140,55 +160,63 @@ export function runProbe(target: ResolvedTarget, deps: ProbeDeps, signal?: Abort
 
     req.on('response', (res) => {
       ttfbAt = clock.monotonic();
-      status = res.statusCode ?? null;
-      // The rate-limit headers and request id are parsed in settle, after the end is timed: our
-      // own parsing is not the provider's latency. Resets count from when the answer came.
-      answer = { headers: res.headers, at: clock.now() };
-      res.setEncoding('utf8');
+      // Resets count from when the answer came, not from when its headers are parsed.
+      const answeredAt = clock.now();
       const end = endOfStream();
+      let onChunk = (_chunk: string, _at: number) => {};
+      let onEnd = (_at: number) => {};
       const cut = (error?: Error) => {
         const code = (error as NodeJS.ErrnoException | undefined)?.code;
         fail({ errorClass: 'network', message: `stream cut mid-way${code ? ` (${code})` : ''}` });
       };
-      res.on('error', cut);
-      res.on('close', () => {
-        if (!res.complete) cut();
-      });
-
-      if (status !== null && adapter.isExpectedStatus(status, target)) {
-        const body = adapter.createReader(target);
-        reader = body;
-        if (!adapter.measuresTokens) disarm(firstTokenTimer);
-        res.on('data', (chunk: string) => {
-          // The arrival time is taken before parsing, so parse cost is not charged to the provider.
-          body.feed(chunk, end.arrived());
-          if (body.firstTokenAt !== null) disarm(firstTokenTimer);
-          if (body.failure) fail(body.failure);
-        });
-        res.on('end', () => {
-          const endAt = end.at();
-          settle(body.finish(), endAt);
-        });
-        return;
-      }
-      // An error answer is still an answer: only the total deadline applies to reading it.
-      disarm(firstTokenTimer);
-      let text = '';
+      res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
-        end.arrived();
-        if (text.length < ERROR_BODY_KEPT) text += chunk.slice(0, ERROR_BODY_KEPT - text.length);
+        const at = end.arrived();
+        later(() => onChunk(chunk, at));
       });
       res.on('end', () => {
-        const endAt = end.at();
-        settle({ failure: classifyHttpFailure(status ?? 0, text), outputTokens: null, responseId: null }, endAt);
+        const at = end.at();
+        later(() => onEnd(at));
+      });
+      res.on('error', (error) => later(() => cut(error)));
+      res.on('close', () => {
+        const complete = res.complete;
+        later(() => {
+          if (!complete) cut();
+        });
+      });
+
+      later(() => {
+        status = res.statusCode ?? null;
+        // The rate-limit headers and request id are parsed in settle, after the end is timed.
+        answer = { headers: res.headers, at: answeredAt };
+        if (status !== null && adapter.isExpectedStatus(status, target)) {
+          const body = adapter.createReader(target);
+          reader = body;
+          if (!adapter.measuresTokens) disarm(firstTokenTimer);
+          onChunk = (chunk, at) => {
+            body.feed(chunk, at);
+            if (body.firstTokenAt !== null) disarm(firstTokenTimer);
+            if (body.failure) fail(body.failure);
+          };
+          onEnd = (at) => settle(body.finish(), at);
+          return;
+        }
+        // An error answer is still an answer: only the total deadline applies to reading it.
+        disarm(firstTokenTimer);
+        let text = '';
+        onChunk = (chunk) => {
+          if (text.length < ERROR_BODY_KEPT) text += chunk.slice(0, ERROR_BODY_KEPT - text.length);
+        };
+        onEnd = (at) => settle({ failure: classifyHttpFailure(status ?? 0, text), outputTokens: null, responseId: null }, at);
       });
     });
 
     /**
      * When a stream's end is read together with its last bytes (the common case: one read, and
-     * 'end' follows on the next tick), the stream ended when those bytes arrived; the time since
-     * went to our parsing them, as for the first token's arrival above. An end read later (a
-     * separate packet, after the event loop turned) is timed when it is seen.
+     * 'end' follows on a later tick), the stream ended when those bytes arrived; the ticks in
+     * between are ours, not the provider's. An end read later (a separate packet, after the
+     * event loop turned) is timed when it is seen.
      */
     const endOfStream = () => {
       let lastAt = 0;
@@ -207,8 +235,8 @@ export function runProbe(target: ResolvedTarget, deps: ProbeDeps, signal?: Abort
     };
 
     req.on('error', (error) => {
-      if (ttfbAt !== null) fail({ errorClass: 'network', message: `stream cut mid-way (${(error as NodeJS.ErrnoException).code ?? 'error'})` });
-      else fail(classifyNetworkError(error));
+      if (ttfbAt === null) return fail(classifyNetworkError(error));
+      later(() => fail({ errorClass: 'network', message: `stream cut mid-way (${(error as NodeJS.ErrnoException).code ?? 'error'})` }));
     });
 
     if (signal?.aborted) return onAbort();

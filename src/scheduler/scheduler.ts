@@ -1,4 +1,5 @@
 import type { Clock } from '../lib/clock.ts';
+import { nextIoTurn } from '../lib/after-io.ts';
 import { AppError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { ProbeResult, ProbeTarget } from '../probe/types.ts';
@@ -100,9 +101,9 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         log.warn('probe_abandoned', { target: target.key, reason: 'stopping' });
         return undefined;
       }
-      // Storing waits for the next turn of the event loop, so responses that have already
-      // arrived get their timestamps before this result's transaction takes the CPU.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      // Storing waits its turn (one job per turn of the event loop), so answers that arrive
+      // meanwhile get their timestamps before this result's transaction takes the CPU.
+      await nextIoTurn();
       const stored = await pipeline.record(target, result);
       // A failure gets one line an operator can grep; a success only shows at debug level.
       if (result.ok) log.debug('probe_ok', { target: target.key, latency_ms: result.latencyMs, ttft_ms: result.ttftMs });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import http, { type IncomingHttpHeaders, type RequestOptions } from 'node:http';
+import http, { type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type RequestOptions } from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { urlToHttpOptions } from 'node:url';
@@ -54,193 +54,233 @@ const ms = (value: number) => Math.round(value * 1000) / 1000;
 const requestUrl = boundedMemo((text) => urlToHttpOptions(new URL(text)) as RequestOptions);
 
 export function runProbe(target: ResolvedTarget, deps: ProbeDeps, signal?: AbortSignal): Promise<ProbeResult> {
-  const { clock } = deps;
-  const adapter = (deps.adapters ?? ADAPTERS)[target.provider.kind];
-  const startedAt = clock.now();
-  const secrets = providerSecrets(target.provider);
-  const spec = adapter.buildRequest(target, deps.nonce?.() ?? randomUUID().slice(0, 13));
+  return new Promise<ProbeResult>((resolve) => new ProbeRun(target, deps, resolve).start(signal));
+}
 
-  return new Promise<ProbeResult>((resolve) => {
-    let sentAt: number | null = null;
-    let ttfbAt: number | null = null;
-    let reader: BodyReader | null = null;
-    let status: number | null = null;
-    let answer: { headers: IncomingHttpHeaders; at: number } | null = null;
-    let settled = false;
-    let forgetAbort = () => {};
-    const timers = new Set<NodeJS.Timeout>();
+type Deadline = 'connect' | 'firstToken' | 'total';
+const DEADLINE_WHY: Record<Deadline, (ms: number) => string> = {
+  connect: (ms) => `no connection within the connect timeout (${ms} ms)`,
+  firstToken: (ms) => `no first token within the first-token timeout (${ms} ms)`,
+  total: (ms) => `no complete answer within the total timeout (${ms} ms)`,
+};
+const DEADLINES = Object.keys(DEADLINE_WHY) as Deadline[];
 
-    // Everything that happens once the answer starts arriving is stamped when it happens and
-    // handled in a later turn (src/lib/after-io.ts), in order: parsing this answer must not
-    // delay the timestamps of the answers read after it. A deadline or an abort handles what is
-    // already stamped before it decides, so an answer that came in time is never a timeout.
-    const backlog: Array<() => void> = [];
-    const drain = () => {
-      for (let i = 0; i < backlog.length; i += 1) backlog[i]!();
-      backlog.length = 0;
-    };
-    const later = (work: () => void) => {
-      if (backlog.push(work) === 1) afterIo(drain);
-    };
+/**
+ * One probe's state. A class rather than closures: a probe's handlers are its methods, so a
+ * probe allocates a few small objects instead of a dozen closures (and, under tsx and the
+ * bundle's keepNames, a name property defined on each), which kept the young generation
+ * collecting more often than the bare node:http loop's (scripts/bench/prober.ts, BENCHMARKS.md).
+ *
+ * Everything that happens once the answer starts arriving is stamped when it happens and
+ * handled in a later turn (src/lib/after-io.ts), in order: parsing this answer must not delay
+ * the timestamps of the answers read after it. A deadline or an abort first handles what is
+ * already stamped, so an answer that came in time is never a timeout.
+ */
+class ProbeRun {
+  private readonly clock: Clock;
+  private readonly adapter: ProbeAdapter;
+  private readonly startedAt: number;
+  private readonly secrets: readonly string[];
+  private req: ClientRequest | null = null;
+  private sentAt: number | null = null;
+  private ttfbAt: number | null = null;
+  private reader: BodyReader | null = null;
+  private errorBody: string | null = null;
+  private status: number | null = null;
+  private answer: { headers: IncomingHttpHeaders; at: number } | null = null;
+  private settled = false;
+  private forgetAbort: (() => void) | null = null;
+  private readonly timers: Record<Deadline, NodeJS.Timeout | null> = { connect: null, firstToken: null, total: null };
+  private readonly backlog: Array<() => void> = [];
+  /** The last bytes' arrival, and whether the event loop has turned since (see end()). */
+  private lastAt = 0;
+  private sameTurn = false;
 
-    const arm = (after: number, why: string) => {
-      const timer = setTimeout(() => {
-        drain();
-        if (!settled && timers.has(timer)) fail({ errorClass: 'timeout', message: why });
-      }, after);
-      timers.add(timer);
-      return timer;
-    };
-    const disarm = (timer: NodeJS.Timeout | undefined) => {
-      if (timer === undefined) return;
-      clearTimeout(timer);
-      timers.delete(timer);
-    };
+  constructor(
+    private readonly target: ResolvedTarget,
+    private readonly deps: ProbeDeps,
+    private readonly resolve: (result: ProbeResult) => void,
+  ) {
+    this.clock = deps.clock;
+    this.adapter = (deps.adapters ?? ADAPTERS)[target.provider.kind];
+    this.startedAt = this.clock.now();
+    this.secrets = providerSecrets(target.provider);
+  }
 
-    const settle = (outcome: ReadOutcome, endAt: number) => {
-      if (settled) return;
-      settled = true;
-      for (const timer of timers) clearTimeout(timer);
-      forgetAbort();
-      const since = (at: number | null) => (at === null || sentAt === null ? null : ms(at - sentAt));
-      const { failure } = outcome;
-      const firstToken = adapter.measuresTokens ? (reader?.firstTokenAt ?? null) : null;
-      const rateLimit: RateLimitSnapshot | null = answer === null ? null : parseRateLimit(answer.headers, answer.at);
-      const headerId = answer === null ? null : requestIdHeader(answer.headers);
-      const id = headerId ?? outcome.responseId;
-      resolve({
-        startedAt,
-        ok: failure === null,
-        errorClass: failure?.errorClass ?? null,
-        httpStatus: status,
-        latencyMs: since(endAt),
-        ttftMs: since(firstToken),
-        ttfbMs: since(ttfbAt),
-        outputTokens: outcome.outputTokens,
-        requestId: id === null ? null : scrubSecrets(id, secrets).slice(0, 128),
-        rateLimit,
-        errorMessage: failure === null ? null : shorten(scrubSecrets(failure.message, secrets)),
-      });
-    };
-    const fail = (failure: Failure) => {
-      settle({ failure, outputTokens: null, responseId: null }, clock.monotonic());
-      req.destroy();
-    };
-    const onAbort = () => {
-      drain();
-      fail({ errorClass: 'network', message: 'probe abandoned: CapPulse is stopping' });
-    };
-
+  start(signal: AbortSignal | undefined): void {
+    const { target, deps } = this;
+    const spec = this.adapter.buildRequest(target, deps.nonce?.() ?? randomUUID().slice(0, 13));
     let url: RequestOptions;
     try {
       url = requestUrl(spec.url);
     } catch {
-      resolve({ startedAt, ok: false, errorClass: 'client_error', httpStatus: null, latencyMs: null, ttftMs: null, ttfbMs: null, outputTokens: null, requestId: null, rateLimit: null, errorMessage: 'invalid request URL' });
+      this.settled = true;
+      this.resolve({ startedAt: this.startedAt, ok: false, errorClass: 'client_error', httpStatus: null, latencyMs: null, ttftMs: null, ttfbMs: null, outputTokens: null, requestId: null, rateLimit: null, errorMessage: 'invalid request URL' });
       return;
     }
     const headers: Record<string, string | number> = { 'user-agent': USER_AGENT, ...spec.headers };
     if (spec.body !== undefined) headers['content-length'] = Buffer.byteLength(spec.body);
-    const client = url.protocol === 'https:' ? https : http;
-    const req = client.request({ ...url, method: spec.method, headers, agent: false, ...(deps.lookup ? { lookup: deps.lookup } : {}) });
-
-    const { connectMs, firstTokenMs, totalMs } = target.timeouts;
-    arm(totalMs, `no complete answer within the total timeout (${totalMs} ms)`);
-    const connectTimer = arm(connectMs, `no connection within the connect timeout (${connectMs} ms)`);
-    let firstTokenTimer: NodeJS.Timeout | undefined;
+    const secure = url.protocol === 'https:';
+    const req = (secure ? https : http).request({ ...url, method: spec.method, headers, agent: false, ...(deps.lookup ? { lookup: deps.lookup } : {}) });
+    this.req = req;
+    this.arm('total', target.timeouts.totalMs);
+    this.arm('connect', target.timeouts.connectMs);
 
     req.on('socket', (socket) => {
-      const connected = () => {
-        sentAt = clock.monotonic();
-        disarm(connectTimer);
-        firstTokenTimer = arm(firstTokenMs, `no first token within the first-token timeout (${firstTokenMs} ms)`);
-      };
-      if (!socket.connecting) connected();
-      else socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', connected);
+      if (!socket.connecting) this.connected();
+      else socket.once(secure ? 'secureConnect' : 'connect', () => this.connected());
     });
-
-    req.on('response', (res) => {
-      ttfbAt = clock.monotonic();
-      // Resets count from when the answer came, not from when its headers are parsed.
-      const answeredAt = clock.now();
-      const end = endOfStream();
-      let onChunk = (_chunk: string, _at: number) => {};
-      let onEnd = (_at: number) => {};
-      const cut = (error?: Error) => {
-        const code = (error as NodeJS.ErrnoException | undefined)?.code;
-        fail({ errorClass: 'network', message: `stream cut mid-way${code ? ` (${code})` : ''}` });
-      };
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        const at = end.arrived();
-        later(() => onChunk(chunk, at));
-      });
-      res.on('end', () => {
-        const at = end.at();
-        later(() => onEnd(at));
-      });
-      res.on('error', (error) => later(() => cut(error)));
-      res.on('close', () => {
-        const complete = res.complete;
-        later(() => {
-          if (!complete) cut();
-        });
-      });
-
-      later(() => {
-        status = res.statusCode ?? null;
-        // The rate-limit headers and request id are parsed in settle, after the end is timed.
-        answer = { headers: res.headers, at: answeredAt };
-        if (status !== null && adapter.isExpectedStatus(status, target)) {
-          const body = adapter.createReader(target);
-          reader = body;
-          if (!adapter.measuresTokens) disarm(firstTokenTimer);
-          onChunk = (chunk, at) => {
-            body.feed(chunk, at);
-            if (body.firstTokenAt !== null) disarm(firstTokenTimer);
-            if (body.failure) fail(body.failure);
-          };
-          onEnd = (at) => settle(body.finish(), at);
-          return;
-        }
-        // An error answer is still an answer: only the total deadline applies to reading it.
-        disarm(firstTokenTimer);
-        let text = '';
-        onChunk = (chunk) => {
-          if (text.length < ERROR_BODY_KEPT) text += chunk.slice(0, ERROR_BODY_KEPT - text.length);
-        };
-        onEnd = (at) => settle({ failure: classifyHttpFailure(status ?? 0, text), outputTokens: null, responseId: null }, at);
-      });
-    });
-
-    /**
-     * When a stream's end is read together with its last bytes (the common case: one read, and
-     * 'end' follows on a later tick), the stream ended when those bytes arrived; the ticks in
-     * between are ours, not the provider's. An end read later (a separate packet, after the
-     * event loop turned) is timed when it is seen.
-     */
-    const endOfStream = () => {
-      let lastAt = 0;
-      let sameTurn = false;
-      return {
-        arrived() {
-          lastAt = clock.monotonic();
-          if (!sameTurn) {
-            sameTurn = true;
-            setImmediate(() => (sameTurn = false));
-          }
-          return lastAt;
-        },
-        at: () => (sameTurn ? lastAt : clock.monotonic()),
-      };
-    };
-
+    req.on('response', (res) => this.respond(res));
     req.on('error', (error) => {
-      if (ttfbAt === null) return fail(classifyNetworkError(error));
-      later(() => fail({ errorClass: 'network', message: `stream cut mid-way (${(error as NodeJS.ErrnoException).code ?? 'error'})` }));
+      if (this.ttfbAt === null) return this.fail(classifyNetworkError(error));
+      this.later(() => this.fail({ errorClass: 'network', message: `stream cut mid-way (${(error as NodeJS.ErrnoException).code ?? 'error'})` }));
     });
 
-    if (signal?.aborted) return onAbort();
-    if (signal) forgetAbort = whenAborted(signal, onAbort);
+    if (signal?.aborted) return this.abandon();
+    if (signal) this.forgetAbort = whenAborted(signal, () => this.abandon());
     req.end(spec.body);
-  });
+  }
+
+  private connected(): void {
+    this.sentAt = this.clock.monotonic();
+    this.disarm('connect');
+    this.arm('firstToken', this.target.timeouts.firstTokenMs);
+  }
+
+  private arm(deadline: Deadline, after: number): void {
+    const timer = setTimeout(() => {
+      this.drain();
+      if (!this.settled && this.timers[deadline] === timer) this.fail({ errorClass: 'timeout', message: DEADLINE_WHY[deadline](after) });
+    }, after);
+    this.timers[deadline] = timer;
+  }
+
+  private disarm(deadline: Deadline): void {
+    const timer = this.timers[deadline];
+    if (timer === null) return;
+    clearTimeout(timer);
+    this.timers[deadline] = null;
+  }
+
+  private later(work: () => void): void {
+    if (this.backlog.push(work) === 1) afterIo(() => this.drain());
+  }
+
+  private drain(): void {
+    const { backlog } = this;
+    for (let i = 0; i < backlog.length; i += 1) backlog[i]!();
+    backlog.length = 0;
+  }
+
+  /** The answer's head arrived: stamp it, and read the rest as it comes, handling it later. */
+  private respond(res: IncomingMessage): void {
+    this.ttfbAt = this.clock.monotonic();
+    // Resets count from when the answer came, not from when its headers are parsed.
+    const answeredAt = this.clock.now();
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => {
+      const at = this.arrived();
+      this.later(() => this.chunk(chunk, at));
+    });
+    res.on('end', () => {
+      const at = this.end();
+      this.later(() => this.finish(at));
+    });
+    res.on('error', (error) => this.later(() => this.cut(error)));
+    res.on('close', () => {
+      if (!res.complete) this.later(() => this.cut());
+    });
+    this.later(() => this.begin(res, answeredAt));
+  }
+
+  private begin(res: IncomingMessage, answeredAt: number): void {
+    const status = res.statusCode ?? null;
+    this.status = status;
+    // The rate-limit headers and request id are parsed in settle, after the end is timed.
+    this.answer = { headers: res.headers, at: answeredAt };
+    if (status !== null && this.adapter.isExpectedStatus(status, this.target)) {
+      this.reader = this.adapter.createReader(this.target);
+      if (!this.adapter.measuresTokens) this.disarm('firstToken');
+      return;
+    }
+    // An error answer is still an answer: only the total deadline applies to reading it.
+    this.disarm('firstToken');
+    this.errorBody = '';
+  }
+
+  private chunk(text: string, at: number): void {
+    const { reader } = this;
+    if (reader !== null) {
+      reader.feed(text, at);
+      if (reader.firstTokenAt !== null) this.disarm('firstToken');
+      if (reader.failure) this.fail(reader.failure);
+    } else if (this.errorBody !== null && this.errorBody.length < ERROR_BODY_KEPT) {
+      this.errorBody += text.slice(0, ERROR_BODY_KEPT - this.errorBody.length);
+    }
+  }
+
+  private finish(at: number): void {
+    if (this.reader !== null) this.settle(this.reader.finish(), at);
+    else this.settle({ failure: classifyHttpFailure(this.status ?? 0, this.errorBody ?? ''), outputTokens: null, responseId: null }, at);
+  }
+
+  private cut(error?: Error): void {
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    this.fail({ errorClass: 'network', message: `stream cut mid-way${code ? ` (${code})` : ''}` });
+  }
+
+  private arrived(): number {
+    this.lastAt = this.clock.monotonic();
+    if (!this.sameTurn) {
+      this.sameTurn = true;
+      setImmediate(() => (this.sameTurn = false));
+    }
+    return this.lastAt;
+  }
+
+  /**
+   * When a stream's end is read together with its last bytes (the common case: one read, and
+   * 'end' follows on a later tick), the stream ended when those bytes arrived; the ticks in
+   * between are ours, not the provider's. An end read later (a separate packet, after the event
+   * loop turned) is timed when it is seen.
+   */
+  private end(): number {
+    return this.sameTurn ? this.lastAt : this.clock.monotonic();
+  }
+
+  private abandon(): void {
+    this.drain();
+    this.fail({ errorClass: 'network', message: 'probe abandoned: CapPulse is stopping' });
+  }
+
+  private fail(failure: Failure): void {
+    this.settle({ failure, outputTokens: null, responseId: null }, this.clock.monotonic());
+    this.req?.destroy();
+  }
+
+  private settle(outcome: ReadOutcome, endAt: number): void {
+    if (this.settled) return;
+    this.settled = true;
+    for (const deadline of DEADLINES) this.disarm(deadline);
+    this.forgetAbort?.();
+    const { sentAt, answer, secrets } = this;
+    const since = (at: number | null) => (at === null || sentAt === null ? null : ms(at - sentAt));
+    const { failure } = outcome;
+    const firstToken = this.adapter.measuresTokens ? (this.reader?.firstTokenAt ?? null) : null;
+    const rateLimit: RateLimitSnapshot | null = answer === null ? null : parseRateLimit(answer.headers, answer.at);
+    const id = (answer === null ? null : requestIdHeader(answer.headers)) ?? outcome.responseId;
+    this.resolve({
+      startedAt: this.startedAt,
+      ok: failure === null,
+      errorClass: failure?.errorClass ?? null,
+      httpStatus: this.status,
+      latencyMs: since(endAt),
+      ttftMs: since(firstToken),
+      ttfbMs: since(this.ttfbAt),
+      outputTokens: outcome.outputTokens,
+      requestId: id === null ? null : scrubSecrets(id, secrets).slice(0, 128),
+      rateLimit,
+      errorMessage: failure === null ? null : shorten(scrubSecrets(failure.message, secrets)),
+    });
+  }
 }

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import type { ResolvedTarget } from '../src/config/targets.ts';
 import { systemClock } from '../src/lib/clock.ts';
 import { createMemoryLogger } from '../src/lib/logger.ts';
-import { AUTO_THREAD_ABOVE, createProber, type Prober } from '../src/probe/thread/prober.ts';
+import { AUTO_THREAD_STALL_MS, createProber, type Prober } from '../src/probe/thread/prober.ts';
 import type { ProbeResult } from '../src/probe/types.ts';
 import { startTestApp } from './helpers/app.ts';
 import { startFakeProvider, type FakeProvider } from './helpers/fake-provider.ts';
@@ -39,17 +39,35 @@ async function withAutoProber(run: (p: { prober: Prober; logger: ReturnType<type
   }
 }
 
-test('auto: probes stay on the main thread until more than 16 overlap, then all go to the thread', async () => {
+/** Holds the main thread as a long synchronous job would (a cold metrics query, a large page). */
+function stallMainThread(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+}
+
+/** One probe in flight while the main thread stands still for twice what `auto` tolerates. */
+async function probeThroughStall(prober: Prober, target: ResolvedTarget) {
+  const probing = prober.probe(target, signal());
+  stallMainThread(2 * AUTO_THREAD_STALL_MS);
+  return probing;
+}
+
+test('auto: probes stay on the main thread, however many overlap, until it stalls with one in flight', async () => {
   await withAutoProber(async ({ prober, logger, target, batch }) => {
-    for (const result of await batch(AUTO_THREAD_ABOVE)) assert.equal(result.ok, true, result.errorMessage ?? '');
+    for (const result of await batch(50)) assert.equal(result.ok, true, result.errorMessage ?? '');
+    // A stall with nothing in flight delays no timestamp.
+    stallMainThread(2 * AUTO_THREAD_STALL_MS);
+    for (const result of await batch(2)) assert.equal(result.ok, true, result.errorMessage ?? '');
     assert.equal(prober.onThread(), false);
     assert.equal(started(logger.lines), 0);
 
-    for (const result of await batch(AUTO_THREAD_ABOVE + 1)) assert.equal(result.ok, true, result.errorMessage ?? '');
+    assert.equal((await probeThroughStall(prober, target)).ok, true);
+    assert.equal(prober.onThread(), true);
+    for (const result of await batch(3)) assert.equal(result.ok, true, result.errorMessage ?? '');
     assert.equal(started(logger.lines), 1);
     // Once started, it keeps every probe on one path, even a lone one.
-    assert.equal(prober.onThread(), true);
     assert.equal((await prober.probe(target, signal())).ok, true);
+    assert.equal(prober.onThread(), true);
     assert.equal(started(logger.lines), 1);
   });
 });
@@ -78,12 +96,12 @@ test('always: a failed thread fails only the probes in it, and the next probe st
 
 test('auto: after the thread failed, probes stay on the main thread instead of failing', async () => {
   await withAutoProber(async ({ prober, logger, target, batch }) => {
-    // Enough overlap to start the thread, with one probe in it that breaks it.
-    const first = Array.from({ length: AUTO_THREAD_ABOVE }, () => prober.probe(target, signal()));
+    await probeThroughStall(prober, target);
     await assert.rejects(prober.probe(brokenTarget(), signal()), /probe timing thread failed/);
-    await Promise.all(first);
     assert.equal(prober.onThread(), false);
-    for (const result of await batch(AUTO_THREAD_ABOVE + 1)) assert.equal(result.ok, true, result.errorMessage ?? '');
+    for (const result of await batch(3)) assert.equal(result.ok, true, result.errorMessage ?? '');
+    await probeThroughStall(prober, target);
+    assert.equal(prober.onThread(), false);
     assert.equal(started(logger.lines), 1, 'the thread was not started again');
   });
 });

@@ -151,7 +151,7 @@ export const configSchema = z
           .enum(TIMING_THREAD_MODES, { error: 'must be auto, always or never' })
           .default('never')
           .describe(
-            'Where probes run and are timed. never: on the main thread, beside storing results, the API and the dashboard. always: on a worker thread that does nothing else, so that work never delays a timestamp; worth it with many probes in flight (the whole app at 500 in flight: bias p50 3 to 4 ms instead of 14 to 19 ms), for about 10 MB of memory and 0.2 to 0.9 ms more CPU per probe. auto: on the main thread until more than 16 are in flight (concurrency above 16), then on the thread.',
+            'Where probes run and are timed. never: on the main thread, beside storing results, the API and the dashboard; answers are read and timed between those jobs, one job at a time, so the bias stays close to that of a bare node:http client, even at 500 probes in flight. always: on a worker thread that does nothing else, so that even a long stretch of other work (a cold 7-day metrics query, 100 to 170 ms) never delays a timestamp, for about 10 MB of memory and 0.3 to 0.7 ms more CPU per probe. auto: on the main thread until its event loop stands still for more than 50 ms while a probe is in flight, then on the thread.',
           ),
       })
       .prefault({}),

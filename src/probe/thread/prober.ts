@@ -7,9 +7,11 @@ import type { ProbeResult } from '../types.ts';
 import { createProbeThread } from './probe-thread.ts';
 
 /**
- * Where each probe runs (`defaults.timing_thread`). In `auto`, on the main thread while few
- * overlap: the timing thread's memory (about 10 MB) buys nothing there. The first time more than
- * AUTO_THREAD_ABOVE are in flight the thread starts, and from then on every probe runs in it, so
+ * Where each probe runs (`defaults.timing_thread`). In `auto`, on the main thread until the main
+ * thread is seen held up while probes are in flight: answers are read and stamped between jobs
+ * there (src/lib/after-io.ts), so only a long stretch of other work (a cold 7-day metrics query,
+ * a large dashboard page) delays their timestamps, and then the thread, which does nothing but
+ * probe, is worth its memory (about 10 MB) and CPU. From then on every probe runs in it, so
  * timings keep one path. In `auto`, a thread that failed once (a bug of ours, or a worker that
  * cannot start where CapPulse runs) is not tried again: probes stay on the main thread rather
  * than fail. In `always`, the next probe starts a new thread.
@@ -21,19 +23,39 @@ export interface Prober {
   close(): Promise<void>;
 }
 
-/** Ten in flight showed no bias the thread would remove; 500 did (scripts/bench/prober.ts). */
-export const AUTO_THREAD_ABOVE = 16;
+/**
+ * How long the main thread's event loop may stand still, with probes in flight, before `auto`
+ * moves probes to the thread. Above the machine's own noise: in the prober bench the loop stood
+ * still for up to 32 ms under the bare node:http loop as under the prober (collections, other
+ * processes on two shared cores), and a probe's jobs take a few ms at most. A cold 7-day metrics
+ * query held it 103-167 ms (BENCHMARKS.md).
+ */
+export const AUTO_THREAD_STALL_MS = 50;
 
 export function createProber(deps: { clock: Clock; logger: Logger; mode: () => TimingThreadMode }): Prober {
   const thread = createProbeThread({ logger: deps.logger });
   let inFlight = 0;
   let failed = false;
+  let stalled = false;
+  // In `auto`, a watch on the main loop's turns while probes are in flight: a stall at start-up
+  // or between probes delays no timestamp.
+  let watch: NodeJS.Timeout | null = null;
+  let lastTurn = 0;
+  const sawTurn = () => {
+    const now = deps.clock.monotonic();
+    if (now - lastTurn > AUTO_THREAD_STALL_MS) stalled = true;
+    lastTurn = now;
+  };
   const onThread = () => {
     const mode = deps.mode();
-    return mode === 'always' || (mode === 'auto' && !failed && (thread.running() || inFlight > AUTO_THREAD_ABOVE));
+    return mode === 'always' || (mode === 'auto' && !failed && (thread.running() || stalled));
   };
   return {
     async probe(target, signal) {
+      if (watch === null && deps.mode() === 'auto' && !stalled) {
+        lastTurn = deps.clock.monotonic();
+        watch = setInterval(sawTurn, AUTO_THREAD_STALL_MS / 5).unref();
+      }
       inFlight += 1;
       try {
         if (onThread()) {
@@ -49,9 +71,18 @@ export function createProber(deps: { clock: Clock; logger: Logger; mode: () => T
         return await runProbe(target, { clock: deps.clock }, signal);
       } finally {
         inFlight -= 1;
+        if (watch !== null && inFlight === 0) {
+          sawTurn();
+          clearInterval(watch);
+          watch = null;
+        }
       }
     },
     onThread,
-    close: () => thread.close(),
+    close: () => {
+      if (watch !== null) clearInterval(watch);
+      watch = null;
+      return thread.close();
+    },
   };
 }

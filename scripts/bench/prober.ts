@@ -15,10 +15,12 @@
  * 500 in flight the whole app (createApp, every pipeline stage: rollups, status with incidents
  * and outbox, the deliverer's wake) runs too, as configured by default (`app`, timing_thread
  * never) and with `timing_thread: always` (`app, thread`): its CPU per probe is the "all
- * included" figure. A lockstep row (all workers started at once) shows what the spread
- * start removes.
+ * included" figure. The bare loop runs a second time in every round, last: its ratios against
+ * the first are the comparison's noise floor (at 100 in flight its p99 came out 2.2x the first's:
+ * a few hiccups of the shared machine, each spoiling every answer in flight, make a p99 of 1 200
+ * samples). A lockstep row (all workers started at once) shows what the spread start removes.
  *
- * Run: node --import tsx scripts/bench/prober.ts   (about six minutes)
+ * Run: node --import tsx scripts/bench/prober.ts   (about eight minutes)
  */
 import { spawn } from 'node:child_process';
 import http from 'node:http';
@@ -232,7 +234,7 @@ async function main() {
       return s;
     };
     for (const level of LEVELS) {
-      const runs = { bare: empty(), prober: empty(), thread: empty(), app: empty(), appMain: empty() };
+      const runs = { bare: empty(), prober: empty(), thread: empty(), app: empty(), appMain: empty(), bareAgain: empty() };
       for (let slice = 0; slice < SLICES; slice += 1) {
         runs.bare = merge(runs.bare, await closedLoop(level, () => bareRequest(port)));
         runs.prober = merge(runs.prober, await closedLoop(level, probe));
@@ -241,6 +243,7 @@ async function main() {
           runs.app = merge(runs.app, await closedLoop(level, appThread.run));
           runs.appMain = merge(runs.appMain, await closedLoop(level, appMain.run));
         }
+        runs.bareAgain = merge(runs.bareAgain, await closedLoop(level, () => bareRequest(port)));
       }
       const base = line(level, 'node:http', runs.bare, null);
       line(level, 'prober', runs.prober, base);
@@ -249,7 +252,9 @@ async function main() {
         line(level, 'app, thread', runs.app, base);
         line(level, 'app', runs.appMain, base);
       }
+      line(level, 'node:http 2', runs.bareAgain, base);
     }
+    console.log('node:http 2: the same bare loop run again, last in each round: its ratios are what noise alone gives');
 
     // The artefact the spread start removes, shown in the same run: every worker starts at once.
     const lockBare = await closedLoop(100, () => bareRequest(port), 0);

@@ -63,6 +63,7 @@ test('auto: probes stay on the main thread, however many overlap, until it stall
 
     assert.equal((await probeThroughStall(prober, target)).ok, true);
     assert.equal(prober.onThread(), true);
+    assert.ok(logger.lines.some((line) => line.includes('main_thread_stalled')), 'the switch is logged with its reason');
     for (const result of await batch(3)) assert.equal(result.ok, true, result.errorMessage ?? '');
     assert.equal(started(logger.lines), 1);
     // Once started, it keeps every probe on one path, even a lone one.

@@ -9,8 +9,9 @@
  * turn of the event loop, in queue order, and the loop polls for I/O between any two of them: an
  * answer waits for at most one job, however long the queue (scripts/bench/prober.ts, BENCHMARKS.md).
  *
- * A job's promise continuations run right after it, in the same turn (Node drains microtasks
- * after each immediate), so `await nextIoTurn()` followed by synchronous work is one job.
+ * One queue per thread, as there is one event loop per thread. A job's promise continuations run
+ * right after it, in the same turn (Node drains microtasks after each immediate), so
+ * `await nextIoTurn()` followed by synchronous work is one job.
  */
 let queue: Array<() => void> = [];
 let head = 0;

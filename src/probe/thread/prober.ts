@@ -43,7 +43,11 @@ export function createProber(deps: { clock: Clock; logger: Logger; mode: () => T
   let lastTurn = 0;
   const sawTurn = () => {
     const now = deps.clock.monotonic();
-    if (now - lastTurn > AUTO_THREAD_STALL_MS) stalled = true;
+    if (now - lastTurn > AUTO_THREAD_STALL_MS && !stalled) {
+      stalled = true;
+      // Says why the thread starts: the operator may want `always`, or to find the long work.
+      deps.logger.child('prober').info('main_thread_stalled', { stalled_ms: Math.round(now - lastTurn), timing_thread: 'auto: probes move to the timing thread' });
+    }
     lastTurn = now;
   };
   const onThread = () => {

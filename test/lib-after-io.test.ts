@@ -3,12 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { afterIo, nextIoTurn } from '../src/lib/after-io.ts';
-
-/** Holds the thread for `ms`, as parsing or a transaction does. */
-function busyFor(ms: number): void {
-  const until = performance.now() + ms;
-  while (performance.now() < until);
-}
+import { holdThread } from './helpers/hold-thread.ts';
 
 test('jobs run in the order they were queued, each with its promise continuations before the next', async () => {
   const order: string[] = [];
@@ -39,7 +34,7 @@ test('an answer that arrives while jobs are queued is read before the queue is d
     for (let i = 0; i < JOBS; i += 1) {
       afterIo(() => {
         ran += 1;
-        if (readAfter === null) busyFor(2);
+        holdThread(2, () => readAfter !== null);
       });
     }
     await answered;

@@ -10,6 +10,7 @@ import type { ResolvedTarget } from '../src/config/targets.ts';
 import { createMemoryLogger } from '../src/lib/logger.ts';
 import type { ErrorClass, ProbeResult } from '../src/probe/types.ts';
 import { startFakeProvider, type FakeProvider, type ScriptStep } from './helpers/fake-provider.ts';
+import { holdThread } from './helpers/hold-thread.ts';
 import {
   anthropicError,
   anthropicStream,
@@ -104,10 +105,7 @@ describe('an answer is handled after other work, but timed when it arrives (main
   // longer than the deadline.
   const holdTheThread = (jobs: number, until: () => boolean) => {
     for (let i = 0; i < jobs; i += 1) {
-      afterIo(() => {
-        const end = performance.now() + 2;
-        while (!until() && performance.now() < end);
-      });
+      afterIo(() => holdThread(2, until));
     }
   };
 

@@ -7,6 +7,7 @@ import { AUTO_THREAD_STALL_MS, createProber, type Prober } from '../src/probe/th
 import type { ProbeResult } from '../src/probe/types.ts';
 import { startTestApp } from './helpers/app.ts';
 import { startFakeProvider, type FakeProvider } from './helpers/fake-provider.ts';
+import { holdThread } from './helpers/hold-thread.ts';
 import { openaiError, openaiStream } from './helpers/provider-fixtures.ts';
 import { probeTarget } from './helpers/probe-target.ts';
 
@@ -39,16 +40,10 @@ async function withAutoProber(run: (p: { prober: Prober; logger: ReturnType<type
   }
 }
 
-/** Holds the main thread as a long synchronous job would (a cold metrics query, a large page). */
-function stallMainThread(ms: number): void {
-  const until = performance.now() + ms;
-  while (performance.now() < until);
-}
-
 /** One probe in flight while the main thread stands still for twice what `auto` tolerates. */
 async function probeThroughStall(prober: Prober, target: ResolvedTarget) {
   const probing = prober.probe(target, signal());
-  stallMainThread(2 * AUTO_THREAD_STALL_MS);
+  holdThread(2 * AUTO_THREAD_STALL_MS);
   return probing;
 }
 
@@ -56,7 +51,7 @@ test('auto: probes stay on the main thread, however many overlap, until it stall
   await withAutoProber(async ({ prober, logger, target, batch }) => {
     for (const result of await batch(20)) assert.equal(result.ok, true, result.errorMessage ?? '');
     // A stall with nothing in flight delays no timestamp.
-    stallMainThread(2 * AUTO_THREAD_STALL_MS);
+    holdThread(2 * AUTO_THREAD_STALL_MS);
     for (const result of await batch(2)) assert.equal(result.ok, true, result.errorMessage ?? '');
     assert.equal(prober.onThread(), false);
     assert.equal(started(logger.lines), 0);

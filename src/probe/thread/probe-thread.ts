@@ -9,11 +9,13 @@ import { probeWorkerSource } from './worker-source.ts';
  * A worker thread that runs probes (runProbe, unchanged) and does nothing else.
  *
  * A probe's timestamps are taken when its socket's callback runs. On the main thread that
- * callback waits behind whatever else is queued: other probes' parsing, every result's SQLite
- * transaction, status rules, API and dashboard requests. With 500 probes in flight that queue
- * made the whole app's bias p50 16× a bare node:http loop's, and 3.2–3.9× on this thread
- * (scripts/bench/prober.ts, BENCHMARKS.md). It costs about 10 MB of memory and 0.2–0.9 ms more
- * CPU per probe (its own event loop, the messages), so it is opt-in: `defaults.timing_thread`.
+ * callback waits for the job in progress: probes' parsing and storing take one turn each
+ * (src/lib/after-io.ts), but an API or dashboard request, or a cold metrics query (100-170 ms),
+ * holds the thread as long as it runs. Here nothing else runs: at 100 in flight this thread's p99
+ * bias stayed within the bare node:http loop's (0.78-0.97x over 8 000 samples) where the main
+ * thread's did not (1.28-1.48x), though at 500 in flight the main thread's p50 is the lower
+ * (scripts/bench/prober.ts, BENCHMARKS.md). It costs about 10 MB of memory and 0.3-0.7 ms more CPU
+ * per probe (its own event loop, the messages), so it is opt-in: `defaults.timing_thread`.
  */
 export interface ProbeThread {
   probe(target: ResolvedTarget, signal: AbortSignal): Promise<ProbeResult>;

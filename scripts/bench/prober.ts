@@ -18,13 +18,18 @@
  * included" figure. The bare loop runs a second time in every round, last: its ratios against
  * the first are the comparison's noise floor (at 100 in flight its p99 came out 2.2x the first's:
  * a few hiccups of the shared machine, each spoiling every answer in flight, make a p99 of 1 200
- * samples). A lockstep row (all workers started at once) shows what the spread start removes.
+ * samples). Two more columns for the p99: the median of each round's p99 ratio against the bare
+ * run of the same round (one bad round does not move it, though a p99 of one round's few hundred
+ * samples is noisy in its own way), and the young-generation collections that ran during the
+ * client's runs (per second, mean and longest pause): each one stops the loop while answers
+ * arrive. A lockstep row (all workers started at once) shows what the spread start removes.
  *
  * Run: node --import tsx scripts/bench/prober.ts   (about eight minutes)
  */
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { cpus, loadavg } from 'node:os';
+import { PerformanceObserver, constants as perf, type PerformanceEntry } from 'node:perf_hooks';
 import { validateConfig } from '../../src/config/load.ts';
 import { resolveTargets } from '../../src/config/targets.ts';
 import { openDatabase } from '../../src/db/connect.ts';
@@ -118,6 +123,11 @@ function toSample(measured: Measured): Sample | null {
  */
 async function closedLoop(level: number, once: (worker: number) => Promise<Measured>, spread = DELAY_MS) {
   const samples: Sample[] = [];
+  // Young-generation collections stop this thread's loop: an answer read during one waits for it.
+  // Counted per client, so a p99 can be told apart from what the client allocates.
+  const gc = { scavenges: 0, scavengeMs: 0, maxMs: 0 };
+  const observer = new PerformanceObserver((list) => countScavenges(gc, list.getEntries()));
+  observer.observe({ entryTypes: ['gc'] });
   const cpu0 = process.cpuUsage();
   // Ten in flight give 20 samples a second: run them longer, so a p99 is not the 4th-largest of
   // 360 (at 3× it swung between 1.19× and 2.69× of the bare loop from one quiet run to the next).
@@ -134,7 +144,18 @@ async function closedLoop(level: number, once: (worker: number) => Promise<Measu
     }),
   );
   const cpu = process.cpuUsage(cpu0);
-  return { samples, errors, cpuMs: (cpu.user + cpu.system) / 1000 };
+  countScavenges(gc, observer.takeRecords());
+  observer.disconnect();
+  return { samples, errors, cpuMs: (cpu.user + cpu.system) / 1000, gc, p99s: [summarize(samples).p99] };
+}
+
+function countScavenges(gc: { scavenges: number; scavengeMs: number; maxMs: number }, entries: PerformanceEntry[]): void {
+  for (const entry of entries) {
+    if ((entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind !== perf.NODE_PERFORMANCE_GC_MINOR) continue;
+    gc.scavenges += 1;
+    gc.scavengeMs += entry.duration;
+    gc.maxMs = Math.max(gc.maxMs, entry.duration);
+  }
 }
 
 /** The baseline: a bare node:http request, timed from socket connect to the end of the body. */
@@ -222,17 +243,33 @@ async function main() {
     console.log(`fake server delay ${DELAY_MS} ms, ${SLICES} alternating runs of ${RUN_MS} ms per client and level (${LOW_LEVEL_FACTOR * RUN_MS} ms at 10 in flight), fresh connection per request, starts spread over the delay`);
     console.log(`load average at start: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores (other engineers' work was running)\n`);
     console.log('prober: timed on the main thread beside the storing (timing_thread: never, the default; auto until the loop stalls); thread: on the timing thread (always)\n');
-    console.log('in flight | client      |     n | errors | bias p50 | bias p99 | CPU/req  | p50 ratio | p99 ratio | fake late p99');
+    console.log('in flight | client      |     n | errors | bias p50 | bias p99 | CPU/req  | p50 ratio | p99 ratio | p99 ratio, median of rounds | fake late p99 | scavenges/s, mean, max ms');
     type Run = Awaited<ReturnType<typeof closedLoop>>;
-    const merge = (a: Run, b: Run): Run => ({ samples: [...a.samples, ...b.samples], errors: a.errors + b.errors, cpuMs: a.cpuMs + b.cpuMs });
-    const empty = (): Run => ({ samples: [], errors: 0, cpuMs: 0 });
-    const line = (level: number, name: string, run: Run, base: ReturnType<typeof summarize> | null) => {
+    const merge = (a: Run, b: Run): Run => ({
+      samples: [...a.samples, ...b.samples],
+      errors: a.errors + b.errors,
+      cpuMs: a.cpuMs + b.cpuMs,
+      gc: { scavenges: a.gc.scavenges + b.gc.scavenges, scavengeMs: a.gc.scavengeMs + b.gc.scavengeMs, maxMs: Math.max(a.gc.maxMs, b.gc.maxMs) },
+      p99s: [...a.p99s, ...b.p99s],
+    });
+    const empty = (): Run => ({ samples: [], errors: 0, cpuMs: 0, gc: { scavenges: 0, scavengeMs: 0, maxMs: 0 }, p99s: [] });
+    const median = (values: number[]) => {
+      const sorted = [...values].sort((a, b) => a - b);
+      return sorted.length % 2 === 1 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+    };
+    // Pooled, one hiccup of the shared machine spoils every answer in flight of whichever client
+    // runs then; the median of each round's ratio against the bare run of the same round (as the
+    // api bench does) is not moved by one bad round.
+    const line = (level: number, name: string, run: Run, base: { summary: ReturnType<typeof summarize>; run: Run } | null, runMs: number) => {
       const s = summarize(run.samples);
-      const ratios = base === null ? '     1.00 |      1.00' : `${(s.p50 / base.p50).toFixed(2).padStart(9)} | ${(s.p99 / base.p99).toFixed(2).padStart(9)}`;
+      const roundRatio = base === null ? 1 : median(run.p99s.map((p99, i) => p99 / base.run.p99s[i]!));
+      const ratios = base === null ? '     1.00 |      1.00' : `${(s.p50 / base.summary.p50).toFixed(2).padStart(9)} | ${(s.p99 / base.summary.p99).toFixed(2).padStart(9)}`;
+      const seconds = (runMs * run.p99s.length) / 1000;
+      const gc = `${(run.gc.scavenges / seconds).toFixed(1)}, ${(run.gc.scavengeMs / Math.max(1, run.gc.scavenges)).toFixed(1)}, ${run.gc.maxMs.toFixed(1)}`;
       console.log(
-        `${String(level).padStart(9)} | ${name.padEnd(11)} | ${String(s.n).padStart(5)} | ${String(run.errors).padStart(6)} | ${s.p50.toFixed(2).padStart(6)}ms | ${s.p99.toFixed(2).padStart(6)}ms | ${(run.cpuMs / Math.max(1, s.n + run.errors)).toFixed(3)}ms | ${ratios} | ${s.lateP99.toFixed(2).padStart(10)}ms`,
+        `${String(level).padStart(9)} | ${name.padEnd(11)} | ${String(s.n).padStart(5)} | ${String(run.errors).padStart(6)} | ${s.p50.toFixed(2).padStart(6)}ms | ${s.p99.toFixed(2).padStart(6)}ms | ${(run.cpuMs / Math.max(1, s.n + run.errors)).toFixed(3)}ms | ${ratios} | ${roundRatio.toFixed(2).padStart(27)} | ${s.lateP99.toFixed(2).padStart(11)}ms | ${gc}`,
       );
-      return s;
+      return { summary: s, run };
     };
     for (const level of LEVELS) {
       const runs = { bare: empty(), prober: empty(), thread: empty(), app: empty(), appMain: empty(), bareAgain: empty() };
@@ -246,14 +283,15 @@ async function main() {
         }
         runs.bareAgain = merge(runs.bareAgain, await closedLoop(level, () => bareRequest(port)));
       }
-      const base = line(level, 'node:http', runs.bare, null);
-      line(level, 'prober', runs.prober, base);
-      line(level, 'thread', runs.thread, base);
+      const runMs = level <= 10 ? LOW_LEVEL_FACTOR * RUN_MS : RUN_MS;
+      const base = line(level, 'node:http', runs.bare, null, runMs);
+      line(level, 'prober', runs.prober, base, runMs);
+      line(level, 'thread', runs.thread, base, runMs);
       if (level >= APP_LEVELS_FROM) {
-        line(level, 'app, thread', runs.app, base);
-        line(level, 'app', runs.appMain, base);
+        line(level, 'app, thread', runs.app, base, runMs);
+        line(level, 'app', runs.appMain, base, runMs);
       }
-      line(level, 'node:http 2', runs.bareAgain, base);
+      line(level, 'node:http 2', runs.bareAgain, base, runMs);
     }
     console.log('node:http 2: the same bare loop run again, last in each round: its ratios are what noise alone gives');
 
@@ -261,8 +299,8 @@ async function main() {
     const lockBare = await closedLoop(100, () => bareRequest(port), 0);
     const lockProber = await closedLoop(100, probe, 0);
     console.log('\nthe same, all 100 workers started together (lockstep; not the figure to judge):');
-    line(100, 'node:http', lockBare, null);
-    line(100, 'prober', lockProber, summarize(lockBare.samples));
+    const lockBase = line(100, 'node:http', lockBare, null, RUN_MS);
+    line(100, 'prober', lockProber, lockBase, RUN_MS);
 
     // Stored results per second: no server delay, 100 in flight, every result in its own transaction.
     const fast = targets.slice(0, 100).map((t) => ({ ...t, provider: { ...t.provider, base_url: `http://127.0.0.1:${port}/fast/v1` } }));

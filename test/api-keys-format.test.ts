@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
-import { displayPrefix, generateApiKey, hashApiKey, hashesEqual, isWellFormedApiKey, KEY_PREFIX } from '../src/lib/api-key.ts';
+import { apiKeyDigest, displayPrefix, generateApiKey, hashApiKey, hashesEqual, hexDigest, isWellFormedApiKey, KEY_PREFIX } from '../src/lib/api-key.ts';
 
 test('a key is cp_live_ + 32 base62 random characters + a 6-character checksum', () => {
   const { key, prefix, hash } = generateApiKey();
@@ -55,4 +55,13 @@ test('hash comparison is exact and rejects empty or differently sized digests', 
   assert.ok(!hashesEqual(a, hashApiKey('cp_live_b')));
   assert.ok(!hashesEqual(a, a.slice(0, 32)));
   assert.ok(!hashesEqual('', ''));
+});
+
+test('the guard\'s digest is the stored hash as 32 bytes, and converts back to it exactly', () => {
+  for (const { key, hash } of [generateApiKey(), generateApiKey(), generateApiKey((n) => Buffer.alloc(n, 61))]) {
+    const digest = apiKeyDigest(key);
+    assert.equal(digest.length, 32);
+    assert.deepEqual(Buffer.from(digest, 'latin1'), Buffer.from(hash, 'hex'));
+    assert.equal(hexDigest(digest), hash);
+  }
 });

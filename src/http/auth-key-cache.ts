@@ -1,4 +1,5 @@
 import type { Db } from '../db/connect.ts';
+import { hexDigest } from '../lib/api-key.ts';
 import { createKeyLookup, toKeyRecord, type ApiKeyRecord, type KeyLookup } from '../store/keys.ts';
 
 export interface CachedKey {
@@ -7,11 +8,12 @@ export interface CachedKey {
   record: ApiKeyRecord;
 }
 
+/** Keys are looked up by their SHA-256 digest as a latin1 string (apiKeyDigest), not by hex. */
 export interface KeyCache {
-  /** The key with this hex hash when it is in memory and fresh at `now`; never reads a row. */
-  cached(hash: string, now: number): CachedKey | undefined;
-  /** The key with this hex hash from the database (and remembers it). */
-  load(hash: string): CachedKey | undefined;
+  /** The key with this digest when it is in memory and fresh at `now`; never reads a row. */
+  cached(digest: string, now: number): CachedKey | undefined;
+  /** The key with this digest from the database (and remembers it). */
+  load(digest: string): CachedKey | undefined;
   /** Drops every cached row: call after this process changed a key (revoke). */
   forget(): void;
 }
@@ -40,7 +42,7 @@ export function createKeyCache(db: Db): KeyCache {
   const prepared = () => (lookup ??= createKeyLookup(db));
 
   return {
-    cached(hash, now) {
+    cached(digest, now) {
       // A clock set back must not postpone the next check until it catches up.
       if (now - checkedAt >= KEY_RECHECK_MS || now < checkedAt) {
         checkedAt = now;
@@ -50,13 +52,13 @@ export function createKeyCache(db: Db): KeyCache {
           version = current;
         }
       }
-      return rows.get(hash);
+      return rows.get(digest);
     },
-    load(hash) {
-      const row = prepared().find(hash);
+    load(digest) {
+      const row = prepared().find(hexDigest(digest));
       if (!row) return undefined;
       const entry = { digest: Buffer.from(row.hash, 'hex'), record: toKeyRecord(row) };
-      rows.set(hash, entry);
+      rows.set(digest, entry);
       return entry;
     },
     forget: () => rows.clear(),

@@ -1,7 +1,7 @@
 import { getRequestIP, type H3Event } from 'h3';
 import type { Config } from '../config/schema.ts';
 import type { Db } from '../db/connect.ts';
-import { digestsEqual, hashApiKey, isWellFormedApiKey } from '../lib/api-key.ts';
+import { apiKeyDigest, digestsEqual, isWellFormedApiKey } from '../lib/api-key.ts';
 import type { Clock } from '../lib/clock.ts';
 import { AppError, isAppError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -81,16 +81,16 @@ export function createApiAccess(deps: ApiAccessDeps): ApiAccess {
 
   const authenticate = (event: H3Event, now: number): ApiKeyRecord => {
     const token = bearerToken(event);
-    const hash = hashApiKey(token);
-    // A cached hash belongs to a stored key, which was well formed; the checksum only has to keep
-    // noise away from the database.
-    let entry = keys.cached(hash, now);
+    const digest = apiKeyDigest(token);
+    // A cached digest belongs to a stored key, which was well formed; the checksum only has to
+    // keep noise away from the database.
+    let entry = keys.cached(digest, now);
     if (!entry) {
       if (!isWellFormedApiKey(token)) throw unauthorized('malformed API key (expected cp_live_ followed by 38 letters and digits with a valid checksum)');
-      entry = keys.load(hash);
+      entry = keys.load(digest);
     }
-    // Decoded into one reused buffer: the guard is synchronous, so no other request can be using it.
-    if (!entry || presented.write(hash, 'hex') !== presented.length || !digestsEqual(entry.digest, presented)) throw unauthorized('unknown API key');
+    // Copied into one reused buffer: the guard is synchronous, so no other request can be using it.
+    if (!entry || presented.write(digest, 'latin1') !== presented.length || !digestsEqual(entry.digest, presented)) throw unauthorized('unknown API key');
     const key = entry.record;
     if (key.revokedAt !== null) throw unauthorized('this API key has been revoked');
     if (key.expiresAt !== null && key.expiresAt <= now) throw unauthorized(`this API key expired at ${new Date(key.expiresAt).toISOString()}`);

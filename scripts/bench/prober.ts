@@ -22,7 +22,8 @@
  * run of the same round (one bad round does not move it, though a p99 of one round's few hundred
  * samples is noisy in its own way), and the young-generation collections that ran during the
  * client's runs (per second, mean and longest pause): each one stops the loop while answers
- * arrive. A lockstep row (all workers started at once) shows what the spread start removes.
+ * arrive. They are the main thread's: for the thread rows that is the storing side, not the
+ * timing thread. A lockstep row (all workers started at once) shows what the spread start removes.
  *
  * Run: node --import tsx scripts/bench/prober.ts   (about eight minutes)
  */

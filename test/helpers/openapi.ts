@@ -37,8 +37,11 @@ export interface OpenApiChecker {
 export async function loadOpenApi(baseUrl: string): Promise<OpenApiChecker> {
   const res = await fetch(`${baseUrl}/v1/openapi.json`);
   assert.equal(res.status, 200, 'GET /v1/openapi.json must answer 200 without a key');
-  const document = (await res.json()) as Record<string, any>;
+  return openApiChecker(baseUrl, (await res.json()) as Record<string, any>);
+}
 
+/** loadOpenApi with the document already in hand (check-api-responses.mjs builds it in-process). */
+export async function openApiChecker(baseUrl: string, document: Record<string, any>): Promise<OpenApiChecker> {
   const verdict = await new Validator().validate(structuredClone(document));
   assert.ok(verdict.valid, `the served OpenAPI document is invalid: ${JSON.stringify(verdict.errors, null, 2)?.slice(0, 2000)}`);
 

@@ -128,3 +128,31 @@ test('usage counts flush in batches: what a crash can lose is bounded by maxPend
   await meter.stop();
   assert.equal(await usageCount(t.app.db.kysely, record.id, 0), 6, 'stop writes what is pending');
 });
+
+test('a key created through the API has its own limits, and GET /v1/usage reports them by value', async () => {
+  const admin = await createTestKey(t, { name: 'admin', scopes: ['admin'] });
+  const created = await api.fetch('/v1/keys', {
+    method: 'POST',
+    headers: { ...bearer(admin), 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'grafana', scopes: ['read'], rate_limit: 6, monthly_quota: 50, expires_in: '1h' }),
+  });
+  assert.equal(created.status, 201);
+  const { key, id, prefix } = created.body;
+  assert.equal(created.body.expires_at, new Date(clock.now() + 3_600_000).toISOString());
+
+  const res = await api.fetch('/v1/usage', { headers: bearer(key) });
+  assert.equal(res.status, 200);
+  assert.deepEqual(res.body, {
+    key: { id, name: 'grafana', prefix, scopes: ['read'] },
+    // 6 a minute: one request is earned back every 10 s, so the full limit is back 10 s from now.
+    rate_limit: { limit: 6, remaining: 5, reset_at: new Date(clock.now() + 10_000).toISOString(), reset_seconds: 10 },
+    quota: { limit: 50, used: 1, remaining: 49, period_start: '2026-11-01T00:00:00.000Z', period_end: '2026-12-01T00:00:00.000Z' },
+  });
+  assert.equal(res.headers.get('x-ratelimit-limit'), '6');
+  assert.equal(res.headers.get('ratelimit-policy'), '"minute";q=6;w=60, "month";q=50;w=2592000');
+
+  clock.advance(3_600_000);
+  const expired = await api.fetch('/v1/usage', { headers: bearer(key) });
+  assert.equal(expired.status, 401, 'expires_in set through the API takes effect');
+  assert.match(expired.body.message, /expired at/);
+});

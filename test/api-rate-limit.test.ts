@@ -156,3 +156,29 @@ test('a key created through the API has its own limits, and GET /v1/usage report
   assert.equal(expired.status, 401, 'expires_in set through the API takes effect');
   assert.match(expired.body.message, /expired at/);
 });
+
+test('404 and 405 answers under /v1 carry the rate-limit headers and spend the same budget as any request', async () => {
+  const key = await createTestKey(t, { rateLimit: 5, monthlyQuota: 1000 });
+  const answers = [
+    await api.fetch('/v1/nothing-here', { headers: bearer(key) }),
+    await api.fetch('/v1/usage', { method: 'DELETE', headers: bearer(key) }),
+    await api.fetch('/v1/usage', { headers: bearer(key) }),
+  ];
+  assert.deepEqual(answers.map((res) => res.status), [404, 405, 200]);
+  assert.deepEqual(answers.map((res) => res.headers.get('x-ratelimit-remaining')), ['4', '3', '2'], 'the key is limited on every /v1 answer');
+  assert.equal(answers[2]!.body.quota.used, 3, 'and each of them counted');
+  assert.equal(answers[1]!.headers.get('allow'), 'GET, HEAD');
+  // A read key learns that a path is missing rather than that it lacks a scope.
+  assert.equal((await api.fetch('/v1/nothing-here', { method: 'POST', headers: bearer(key) })).status, 404);
+  assert.equal((await api.fetch('/v1/nothing-here', { headers: bearer(key) })).status, 404);
+  const spent = await api.fetch('/v1/nothing-here', { headers: bearer(key) });
+  assert.equal(spent.status, 429);
+  assert.equal(spent.body.error, 'rate_limit_exceeded');
+  assert.equal(spent.headers.get('retry-after'), '12');
+
+  // Without a key, the client address's budget, as for a 401.
+  const anonymous = await api.fetch('/v1/nothing-here');
+  assert.equal(anonymous.status, 404);
+  assert.ok(anonymous.headers.get('x-ratelimit-limit'));
+  assert.equal(anonymous.headers.get('ratelimit-policy'), `"minute";q=${anonymous.headers.get('x-ratelimit-limit')};w=60`);
+});

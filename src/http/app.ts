@@ -1,4 +1,6 @@
-import { H3 } from 'h3';
+import { H3, HTTPError, type H3Event } from 'h3';
+import { isAppError, type AppError } from '../lib/errors.ts';
+import { accessHeadersOf } from './api-response.ts';
 import { createApiAccess } from './auth.ts';
 import { requestIdOf } from './context.ts';
 import type { HttpDeps } from './deps.ts';
@@ -32,12 +34,24 @@ export function createHttpApp(deps: HttpDeps): H3 {
     // No onRequest setting x-request-id through h3's headers: every answer writes its own (the API,
     // /metrics and /healthz through api-response.ts, the dashboard's pages and assets, errors in
     // toErrorResponse), and h3's headers would cost every answer a merge (api-response.ts says why).
-    onError(error, event) {
-      return toErrorResponse(error, event, requestIdOf(event), logger);
+    async onError(error, event) {
+      return toErrorResponse(await limitUnrouted(error, event), event, requestIdOf(event), logger);
     },
   });
   // Every /v1 route passes the access guard (key, scope, rate limit, quota) before its handler.
   const access = deps.access ?? createApiAccess(deps);
+  // A /v1 answer the guard never saw (no route: 404; another method: 405) is limited and carries
+  // the rate-limit headers too, so every /v1 answer does; a spent budget turns it into the 429.
+  const limitUnrouted = async (error: HTTPError, event: H3Event): Promise<HTTPError | AppError> => {
+    if (!event.url.pathname.startsWith('/v1/') || accessHeadersOf(event).length > 0) return error;
+    try {
+      await access.admitUnrouted(event);
+      return error;
+    } catch (refused) {
+      // The guard refuses with an AppError (the 429); anything else is our failure: a 500.
+      return isAppError(refused) ? refused : new HTTPError({ cause: refused });
+    }
+  };
   const apiRoutes = [...API_ROUTES, openApiRoute(API_ROUTES, deps.version)];
   // One window cache for the API and the dashboard: both read the same scopes' closed time.
   const windows = deps.windows ?? createWindowCache();

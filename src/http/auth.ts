@@ -10,7 +10,7 @@ import { createKeyCache } from './auth-key-cache.ts';
 import { createRateLimiter, monthPeriod, type GcraDecision } from './rate-limit.ts';
 import { setAccessHeaders } from './api-response.ts';
 import { anonymousRateLimitHeaders, createRateLimitHeaders, retryAfterSeconds, type QuotaState } from './rate-limit-headers.ts';
-import type { ApiRoute, RouteGuard } from './route.ts';
+import type { RouteGuard } from './route.ts';
 import { createUsageMeter, type UsageMeter } from './usage-meter.ts';
 
 /** What the guard learned about the caller, for handlers such as `GET /v1/usage`. */
@@ -22,6 +22,13 @@ export interface CallerAccess {
 
 export interface ApiAccess {
   guard: RouteGuard;
+  /**
+   * For a /v1 answer no route gave (an unknown path: 404; a known path with another method: 405):
+   * limited and counted against the key when a valid one was sent, else against the client
+   * address, with the rate-limit headers every /v1 answer carries; no scope is needed to learn
+   * that a path does not exist. Throws the 429 when the budget is spent.
+   */
+  admitUnrouted(event: H3Event): void | Promise<void>;
   meter: UsageMeter;
   /** Call after changing a key through this process's own connection (revoke). */
   forgetKeys(): void;
@@ -121,21 +128,37 @@ export function createApiAccess(deps: ApiAccessDeps): ApiAccess {
       if (isAppError(error) && error.code === 'unauthorized') admitAnonymous(event, now);
       throw error;
     }
+    return admitKey(event, key, route.auth === 'admin' || WRITE_METHODS.has(event.req.method) ? 'admin' : 'read', route.path, now);
+  };
+
+  const admitUnrouted = (event: H3Event): void | Promise<void> => {
+    const now = deps.clock.now();
+    let key: ApiKeyRecord;
+    try {
+      key = authenticate(event, now);
+    } catch (error) {
+      if (isAppError(error) && error.code === 'unauthorized') return admitAnonymous(event, now);
+      throw error;
+    }
+    return admitKey(event, key, null, event.url.pathname, now);
+  };
+
+  /** `needed` is the scope the route at `path` needs; null for an unrouted answer, which needs none. */
+  const admitKey = (event: H3Event, key: ApiKeyRecord, needed: Scope | null, path: string, now: number): void | Promise<void> => {
     const period = monthOf(now);
     const used = meter.peek(key.id, period.start);
     // Peeked again after the load: another first request of the same key may have counted meanwhile.
-    if (used === undefined) return meter.load(key.id, period.start).then(() => admit(event, route, key, period, meter.peek(key.id, period.start) ?? 0, deps.clock.now()));
-    admit(event, route, key, period, used, now);
+    if (used === undefined) return meter.load(key.id, period.start).then(() => admit(event, needed, path, key, period, meter.peek(key.id, period.start) ?? 0, deps.clock.now()));
+    admit(event, needed, path, key, period, used, now);
   };
 
-  const admit = (event: H3Event, route: ApiRoute, key: ApiKeyRecord, period: { start: number; end: number }, used: number, now: number): void => {
+  const admit = (event: H3Event, needed: Scope | null, path: string, key: ApiKeyRecord, period: { start: number; end: number }, used: number, now: number): void => {
     const api = deps.config().api;
     const quotaLimit = key.monthlyQuota ?? api.monthly_quota;
     const rate = limiter.take(key.id, now, key.rateLimit ?? api.rate_limit_per_minute);
     const quota: QuotaState = { limit: quotaLimit, used, periodStart: period.start, periodEnd: period.end };
     const quotaRefused = rate.allowed && used >= quotaLimit;
-    const needed: Scope = route.auth === 'admin' || WRITE_METHODS.has(event.req.method) ? 'admin' : 'read';
-    const forbidden = rate.allowed && !quotaRefused && !hasScope(key, needed);
+    const forbidden = rate.allowed && !quotaRefused && needed !== null && !hasScope(key, needed);
     if (rate.allowed && !quotaRefused && !forbidden) {
       meter.count(key.id, period.start, now);
       quota.used = used + 1;
@@ -149,12 +172,13 @@ export function createApiAccess(deps: ApiAccessDeps): ApiAccess {
         details: { headers: { 'retry-after': retryAfterSeconds(period.end - now) } },
       });
     }
-    if (forbidden) throw new AppError('forbidden', `this API key lacks the "${needed}" scope needed for ${event.req.method} ${route.path}`);
+    if (forbidden) throw new AppError('forbidden', `this API key lacks the "${needed}" scope needed for ${event.req.method} ${path}`);
     (event.context as Record<string, unknown>)[CALLER] = { key, rate, quota } satisfies CallerAccess;
   };
 
   return {
     guard,
+    admitUnrouted,
     meter,
     forgetKeys: () => keys.forget(),
     start() {

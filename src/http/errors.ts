@@ -42,7 +42,7 @@ export interface ErrorBody {
  * h3 itself raised for a client mistake (bad URL, 404 route) may shape the message: an unknown
  * error's text can hold SQL, paths or secrets, so it is logged and replaced.
  */
-export function toErrorResponse(error: HTTPError, event: H3Event, requestId: string, logger: Logger): Response {
+export function toErrorResponse(error: HTTPError | AppError, event: H3Event, requestId: string, logger: Logger): Response {
   const cause = error.cause;
   let status: number;
   let body: ErrorBody;

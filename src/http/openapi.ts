@@ -158,7 +158,7 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[], version: strin
       title: 'CapPulse API',
       version,
       description:
-        'Provider health, latency and rate-limit metrics, incidents and webhooks. Every route except this document needs `Authorization: Bearer cp_live_…`; every response carries rate-limit headers: per key, or per client address when no valid key was sent (the OpenAPI document, a 401), and once that is spent a 401 becomes a 429. Errors are always `{"error","message","request_id"}`. Lists are `{"data","has_more","next_cursor"}`: pass `next_cursor` back as `cursor`.',
+        'Provider health, latency and rate-limit metrics, incidents and webhooks. Every route except this document needs `Authorization: Bearer cp_live_…`; every response carries rate-limit headers: per key, or per client address when no valid key was sent (the OpenAPI document, a 401), and once that is spent a 401 becomes a 429. A path that is not described here answers 404 `not_found`, and a described path asked with another method 405 `method_not_allowed` with `Allow`; both are limited and counted the same way (per key when a valid one is sent), so either can be a 429 instead. Errors are always `{"error","message","request_id"}`. Lists are `{"data","has_more","next_cursor"}`: pass `next_cursor` back as `cursor`.',
       license: { name: 'MIT', identifier: 'MIT' },
     },
     tags,

@@ -92,9 +92,10 @@ export async function openApiChecker(baseUrl: string, document: Record<string, a
 
     const operation = matchOperation(method === 'HEAD' ? 'GET' : method, url.pathname) as Operation | undefined;
     if (!operation) {
-      // Not an operation of the API: only a 404 (unknown path), a 405 (known path, other method)
+      // Not an operation of the API: only a 404 (unknown path), a 405 (known path, other method),
+      // a 429 (either, once the caller's budget is spent: the document's description says so)
       // or a 400 (a path that is not even valid percent-encoding) may answer.
-      const allowed = [404, 405, ...(decodable(url.pathname) ? [] : [400])];
+      const allowed = [404, 405, 429, ...(decodable(url.pathname) ? [] : [400])];
       if (!allowed.includes(response.status)) out.push(`${method} ${url.pathname} is not in the document but answered ${response.status}`);
       if (response.status === 405 && !response.headers.get('allow')) out.push('405 without an Allow header');
       return out;

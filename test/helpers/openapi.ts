@@ -34,6 +34,8 @@ export interface OpenApiChecker {
   checked: Map<string, Set<number>>;
 }
 
+const RATE_LIMIT_HEADERS = ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'ratelimit-policy', 'ratelimit'];
+
 export async function loadOpenApi(baseUrl: string): Promise<OpenApiChecker> {
   const res = await fetch(`${baseUrl}/v1/openapi.json`);
   assert.equal(res.status, 200, 'GET /v1/openapi.json must answer 200 without a key');
@@ -98,6 +100,8 @@ export async function openApiChecker(baseUrl: string, document: Record<string, a
       const allowed = [404, 405, 429, ...(decodable(url.pathname) ? [] : [400])];
       if (!allowed.includes(response.status)) out.push(`${method} ${url.pathname} is not in the document but answered ${response.status}`);
       if (response.status === 405 && !response.headers.get('allow')) out.push('405 without an Allow header');
+      // Limited like any /v1 answer, so it says how much budget is left (the description says so).
+      for (const name of RATE_LIMIT_HEADERS) if (!response.headers.has(name)) out.push(`${method} ${url.pathname} → ${response.status} without ${name}`);
       return out;
     }
     const documented = Object.keys(operation.responses ?? {});

@@ -182,3 +182,18 @@ test('404 and 405 answers under /v1 carry the rate-limit headers and spend the s
   assert.ok(anonymous.headers.get('x-ratelimit-limit'));
   assert.equal(anonymous.headers.get('ratelimit-policy'), `"minute";q=${anonymous.headers.get('x-ratelimit-limit')};w=60`);
 });
+
+test('last_used_at is the time of the key\'s last accepted request, shown as of now by GET /v1/keys', async () => {
+  const admin = await createTestKey(t, { name: 'lister', scopes: ['admin'] });
+  const used = await createTestKey(t, { name: 'used-once' });
+  await createTestKey(t, { name: 'never-used' });
+  const usedAt = clock.now();
+  assert.equal((await api.fetch('/v1/usage', { headers: bearer(used) })).status, 200);
+  clock.advance(5_000);
+  const list = await api.fetch('/v1/keys?limit=100', { headers: bearer(admin) });
+  assert.equal(list.status, 200);
+  const byName = new Map<string, { last_used_at: string | null }>(list.body.data.map((key: { name: string; last_used_at: string | null }) => [key.name, key]));
+  assert.equal(byName.get('used-once')?.last_used_at, new Date(usedAt).toISOString());
+  assert.equal(byName.get('never-used')?.last_used_at, null);
+  assert.equal(byName.get('lister')?.last_used_at, new Date(clock.now()).toISOString(), 'the listing request itself counts');
+});

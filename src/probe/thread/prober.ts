@@ -41,12 +41,18 @@ export function createProber(deps: { clock: Clock; logger: Logger; mode: () => T
   // or between probes delays no timestamp.
   let watch: NodeJS.Timeout | null = null;
   let lastTurn = 0;
+  const stopWatch = () => {
+    if (watch !== null) clearInterval(watch);
+    watch = null;
+  };
   const sawTurn = () => {
     const now = deps.clock.monotonic();
     if (now - lastTurn > AUTO_THREAD_STALL_MS && !stalled) {
       stalled = true;
       // Says why the thread starts: the operator may want `always`, or to find the long work.
       deps.logger.child('prober').info('main_thread_stalled', { stalled_ms: Math.round(now - lastTurn), timing_thread: 'auto: probes move to the timing thread' });
+      // Its one job is done: `auto` never moves back.
+      stopWatch();
     }
     lastTurn = now;
   };
@@ -77,15 +83,13 @@ export function createProber(deps: { clock: Clock; logger: Logger; mode: () => T
         inFlight -= 1;
         if (watch !== null && inFlight === 0) {
           sawTurn();
-          clearInterval(watch);
-          watch = null;
+          stopWatch();
         }
       }
     },
     onThread,
     close: () => {
-      if (watch !== null) clearInterval(watch);
-      watch = null;
+      stopWatch();
       return thread.close();
     },
   };

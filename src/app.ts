@@ -97,7 +97,7 @@ export async function createApp(initial: Config, deps: AppDeps = {}): Promise<Ca
   // Status reads the result just stored (and, after the rollups stage, its rollups) and writes
   // incidents and their outbox events in the same transaction: keep it after rollups.
   stages.push(createStatusStage({ config: () => config, clock, logger }));
-  const pipeline = createPipeline({ db: db.kysely, stages, afterCommit, logger: logger.child('pipeline') });
+  const pipeline = createPipeline({ db, stages, afterCommit, logger: logger.child('pipeline') });
   // The timing thread reads the system clock: with an injected one, `auto` stays on this one.
   const timingThread = () => (deps.clock && config.defaults.timing_thread === 'auto' ? 'never' : config.defaults.timing_thread);
   const prober = createProber({ clock, logger, mode: timingThread });

@@ -37,7 +37,7 @@ before(async () => {
   t = await startTestApp(CONFIG, { clock, timers: createManualTimers(clock) });
   keys = await createTestKeys(t);
   api = await loadOpenApi(t.url);
-  pipeline = createPipeline({ db: t.app.db.kysely, stages: [createRollupStage()], afterCommit: [], logger: createMemoryLogger() });
+  pipeline = createPipeline({ db: t.app.db, stages: [createRollupStage()], afterCommit: [], logger: createMemoryLogger() });
   for (let i = 0; i < 40; i++) {
     const at = NOW - 50 * 60_000 + i * 60_000;
     await record('alpha/m1', { startedAt: at, latencyMs: 200 + i, ttftMs: 80, rateLimit: snapshot(100 - i, 100) });

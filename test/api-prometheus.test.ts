@@ -34,7 +34,7 @@ before(async () => {
   t = await startTestApp(CONFIG, { clock, timers: createManualTimers(clock) });
   keys = await createTestKeys(t);
   const logger = createMemoryLogger();
-  pipeline = createPipeline({ db: t.app.db.kysely, stages: [createRollupStage(), createStatusStage({ config: () => t.app.config(), clock, logger })], afterCommit: [], logger });
+  pipeline = createPipeline({ db: t.app.db, stages: [createRollupStage(), createStatusStage({ config: () => t.app.config(), clock, logger })], afterCommit: [], logger });
   for (let i = 0; i < 30; i++) {
     const at = NOW - 30 * 60_000 + i * 60_000;
     clock.set(at);

@@ -41,7 +41,7 @@ test('hooks learn how many outbox events a committed transaction wrote; a rolled
       },
     ];
     const seen: Committed[] = [];
-    const pipeline = createPipeline({ db: db.kysely, stages, afterCommit: [{ name: 'spy', run: (_t, _s, committed) => seen.push(committed) }], logger: createMemoryLogger() });
+    const pipeline = createPipeline({ db, stages, afterCommit: [{ name: 'spy', run: (_t, _s, committed) => seen.push(committed) }], logger: createMemoryLogger() });
 
     await pipeline.record(target!, ok);
     events = 3;

@@ -10,6 +10,7 @@ import type { ErrorClass, ProbeResult } from '../src/probe/types.ts';
 import { createOutcomeWindows } from '../src/scheduler/outcome-window.ts';
 import { thresholdsFor, type ResolvedThresholds } from '../src/status/thresholds.ts';
 import { syncCatalog } from '../src/store/catalog.ts';
+import { storeTx } from '../src/store/compiled-once.ts';
 import { createResultInserter, type StoredResult } from '../src/store/results.ts';
 import { createStatusStatements, listOutcomes } from '../src/store/status.ts';
 import { tempDir } from './helpers/temp.ts';
@@ -55,7 +56,7 @@ test('the kept outcome windows give exactly what reading the table gives, whatev
     let t = base;
     let checks = 0;
     const evaluate = (trx: Kysely<Database>, targetId: number, stored: StoredResult | undefined) =>
-      Promise.all([windows.recent(trx, targetId, stored, t, now), oracle(trx, targetId, t, now)]).then(([kept, read]) => {
+      Promise.all([windows.recent(storeTx(db, trx), targetId, stored, t, now), oracle(trx, targetId, t, now)]).then(([kept, read]) => {
         assert.deepEqual(kept, read, `step ${checks}`);
         checks += 1;
       });
@@ -69,12 +70,12 @@ test('the kept outcome windows give exactly what reading the table gives, whatev
       if (roll < 0.05) t = variants[Math.floor(random() * variants.length)]!;
       if (roll < 0.1) {
         // Another writer (a second pipeline, a seed): rows the copy was not told about.
-        await insert(db.kysely, target.id, result(startedAt));
+        insert(storeTx(db), target.id, result(startedAt));
       } else if (roll < 0.15) {
         // A transaction that stores and evaluates, then fails: its row id is used again next.
         await assert.rejects(
           db.kysely.transaction().execute(async (trx) => {
-            await evaluate(trx, target.id, await insert(trx, target.id, result(startedAt)));
+            await evaluate(trx, target.id, insert(storeTx(db, trx), target.id, result(startedAt)));
             throw new Error('rolled back');
           }),
         );
@@ -84,7 +85,7 @@ test('the kept outcome windows give exactly what reading the table gives, whatev
       } else if (roll < 0.17) {
         await db.kysely.deleteFrom('probe_results').where('target_id', '=', target.id).where('started_at', '<', now - 20 * MIN).execute();
       } else {
-        await db.kysely.transaction().execute(async (trx) => evaluate(trx, target.id, await insert(trx, target.id, result(startedAt))));
+        await db.kysely.transaction().execute(async (trx) => evaluate(trx, target.id, insert(storeTx(db, trx), target.id, result(startedAt))));
       }
     }
     assert.ok(checks > 1200);

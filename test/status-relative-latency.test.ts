@@ -35,7 +35,7 @@ test('relative latency rule: degraded when the 30-minute p95 exceeds 2× the tar
   try {
     // Crafted results through the real stages: latencies exact, no network in the way.
     const pipeline = createPipeline({
-      db: t.app.db.kysely,
+      db: t.app.db,
       stages: [createRollupStage(), createStatusStage({ config: () => t.app.config(), clock, logger: t.app.logger })],
       afterCommit: [],
       logger: t.app.logger,

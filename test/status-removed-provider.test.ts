@@ -117,7 +117,7 @@ test('two syncs racing to retire the same incident resolve it once, with one set
   try {
     const config = validateConfig({ providers: [{ slug: 'acme', kind: 'openai', base_url: 'http://127.0.0.1:9/v1', models: [{ slug: 'm1' }] }] }, 'test', {});
     const logger = createMemoryLogger();
-    const pipeline = createPipeline({ db: m.db.kysely, stages: [createStatusStage({ config: () => config, clock, logger })], afterCommit: [], logger });
+    const pipeline = createPipeline({ db: m.db, stages: [createStatusStage({ config: () => config, clock, logger })], afterCommit: [], logger });
     for (let i = 0; i < 5; i++) {
       clock.advance(30_000);
       await pipeline.record(m.targets[0]!, probeResult({ startedAt: clock.now(), ok: false, errorClass: 'server_error' }));

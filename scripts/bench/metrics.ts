@@ -190,8 +190,8 @@ async function main() {
     const cpu = process.cpuUsage(cpu0);
     return { wall: N / ((performance.now() - t0) / 1000), cpu: N / ((cpu.user + cpu.system) / 1e6) };
   };
-  const withRollups = createPipeline({ db: db.kysely, stages: [createRollupStage()], afterCommit: [], logger: quiet });
-  const bare = createPipeline({ db: db.kysely, stages: [], afterCommit: [], logger: quiet });
+  const withRollups = createPipeline({ db, stages: [createRollupStage()], afterCommit: [], logger: quiet });
+  const bare = createPipeline({ db, stages: [], afterCommit: [], logger: quiet });
   const raw = db.sqlite.prepare('insert into probe_results (target_id, started_at, ok, latency_ms, ttft_ms, request_id) values (?, ?, 1, ?, 150, ?)');
   const rawTx = db.sqlite.transaction((i: number) => raw.run(targets[i % targets.length]!.id, NOW + i * 20, 400 + (i % 500), `req_bench_${i}`));
   type Rate = Awaited<ReturnType<typeof rate>>;

@@ -189,7 +189,7 @@ async function main() {
     });
     const targets: CatalogTarget[] = await syncCatalog(db.kysely, resolveTargets(config), Date.now());
     const quiet = createLogger({ write: () => undefined });
-    const pipeline = createPipeline({ db: db.kysely, stages: [], afterCommit: [], logger: quiet });
+    const pipeline = createPipeline({ db, stages: [], afterCommit: [], logger: quiet });
     // No tick ever fires: the bench drives probes itself through runNow, the path a tick takes.
     const idleTimers: SchedulerTimers = { cron: () => ({ stop: () => undefined }), delay: () => () => undefined };
     // The prober as the app wires it, once per place a probe can run (defaults.timing_thread):

@@ -47,7 +47,7 @@ async function run(name: string, spacingS: number, makeStages: (clock: ReturnTyp
     const targets = await syncCatalog(db.kysely, resolveTargets(config), 0);
     const clock = createManualClock(Date.UTC(2026, 10, 26));
     const logger = createLogger({ level: 'error' });
-    const pipeline = createPipeline({ db: db.kysely, stages: makeStages(clock), afterCommit: [], logger });
+    const pipeline = createPipeline({ db, stages: makeStages(clock), afterCommit: [], logger });
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     for (let i = 0; i < RESULTS; i++) {

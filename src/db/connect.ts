@@ -1,5 +1,5 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { Kysely, SqliteDialect, type CompiledQuery, type SqliteDatabase } from 'kysely';
 import type { Database } from './schema.ts';
 
 export interface OpenOptions {
@@ -12,6 +12,13 @@ export interface Db {
   kysely: Kysely<Database>;
   /** The raw handle, for pragmas, checkpoints and integrity checks. */
   sqlite: BetterSqlite3.Database;
+  /**
+   * Runs a compiled query at once, on the same connection and statement cache as kysely, without
+   * kysely's per-query promises: the pipeline's per-probe statements (store/compiled-once.ts).
+   * Only safe where nothing else can be mid-transaction on the connection: inside a kysely
+   * transaction's callback (the connection is held), or between awaits outside any transaction.
+   */
+  run<R>(query: CompiledQuery<R>, parameters?: readonly unknown[]): R[];
   path: string;
   close(): Promise<void>;
 }
@@ -29,11 +36,18 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
   if (!options.readonly) sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const statements = withStatementCache(sqlite);
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
   let closed = false;
   return {
     kysely,
     sqlite,
+    run<R>(query: CompiledQuery<R>, parameters: readonly unknown[] = query.parameters): R[] {
+      const statement = statements.prepare(query.sql);
+      if (statement.reader) return statement.all(parameters) as R[];
+      statement.run(parameters);
+      return [];
+    },
     path,
     async close() {
       if (closed) return;

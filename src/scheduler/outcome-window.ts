@@ -1,7 +1,6 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema.ts';
 import type { Outcome } from '../status/evidence.ts';
 import { longestWindowMs, type ResolvedThresholds } from '../status/thresholds.ts';
+import type { StoreTx } from '../store/compiled-once.ts';
 import type { StoredResult } from '../store/results.ts';
 import { listOutcomes, type OutcomeRow, type StatusStatements } from '../store/status.ts';
 
@@ -41,14 +40,14 @@ function sameAs(copy: Copy, tally: { count: number; maxId: number | null; sumId:
 export function createOutcomeWindows(statements: StatusStatements) {
   const copies = new Map<number, Copy>();
 
-  const reload = async (trx: Kysely<Database>, targetId: number, from: number): Promise<Copy> => {
-    const copy = { from, rows: await listOutcomes(trx, targetId, { from, to: Number.MAX_SAFE_INTEGER }) };
+  const reload = async (tx: StoreTx, targetId: number, from: number): Promise<Copy> => {
+    const copy = { from, rows: await listOutcomes(tx.kysely, targetId, { from, to: Number.MAX_SAFE_INTEGER }) };
     copies.set(targetId, copy);
     return copy;
   };
 
   return {
-    async recent(trx: Kysely<Database>, targetId: number, stored: StoredResult | undefined, t: ResolvedThresholds, now: number): Promise<Outcome[]> {
+    async recent(tx: StoreTx, targetId: number, stored: StoredResult | undefined, t: ResolvedThresholds, now: number): Promise<Outcome[]> {
       const from = now - longestWindowMs(t);
       let copy = copies.get(targetId);
       // A copy starting after the window (the clock went back, or a reload widened a window) lacks rows.
@@ -64,13 +63,13 @@ export function createOutcomeWindows(statements: StatusStatements) {
       if (copy !== undefined) {
         while (copy.rows.length > 0 && copy.rows.at(-1)!.startedAt < from) copy.rows.pop();
         copy.from = from;
-        if (!sameAs(copy, await statements.tallyOutcomes(trx, targetId, from))) copy = undefined;
+        if (!sameAs(copy, statements.tallyOutcomes(tx, targetId, from))) copy = undefined;
       }
-      copy ??= await reload(trx, targetId, from);
+      copy ??= await reload(tx, targetId, from);
 
       const windowed = copy.rows.filter((row) => row.startedAt < now + 1);
       const need = Math.max(t.majorConsecutiveFailures, t.recoverySuccesses);
-      const rows = windowed.length >= need ? windowed : await listOutcomes(trx, targetId, { limit: Math.max(need, windowed.length) });
+      const rows = windowed.length >= need ? windowed : await listOutcomes(tx.kysely, targetId, { limit: Math.max(need, windowed.length) });
       return rows as Outcome[];
     },
     /** The transaction that last evaluated this target rolled back: its copy may hold a row that never was. */

@@ -1,7 +1,7 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema.ts';
+import type { Db } from '../db/connect.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { ProbeResult, ProbeTarget } from '../probe/types.ts';
+import { inTransaction, type StoreTx } from '../store/compiled-once.ts';
 import { createResultInserter, type StoredResult } from '../store/results.ts';
 
 /**
@@ -13,10 +13,11 @@ import { createResultInserter, type StoredResult } from '../store/results.ts';
 export interface PipelineStage {
   name: string;
   /**
-   * Runs inside the result's transaction; must use `trx`, never the outer database. A stage that
+   * Runs inside the result's transaction; must use `tx`, never the outer database. A stage that
    * writes outbox events returns how many, so the hooks know whether there is anything to send.
+   * A stage whose every probe needs only `tx.run` returns without a promise.
    */
-  apply(trx: Kysely<Database>, target: ProbeTarget, stored: StoredResult): Promise<void | number>;
+  apply(tx: StoreTx, target: ProbeTarget, stored: StoredResult): void | number | Promise<void | number>;
   /** The transaction `apply` ran in was rolled back: drop anything kept from it. */
   rolledBack?(target: ProbeTarget): void;
   /** The transaction `apply` ran in committed: do what had to wait for that (log what happened). */
@@ -38,7 +39,7 @@ export interface Pipeline {
 }
 
 export function createPipeline(deps: {
-  db: Kysely<Database>;
+  db: Db;
   stages: readonly PipelineStage[];
   afterCommit: readonly AfterCommitHook[];
   logger: Logger;
@@ -48,10 +49,13 @@ export function createPipeline(deps: {
 
   const persist = async (target: ProbeTarget, result: ProbeResult) => {
     try {
-      return await db.transaction().execute(async (trx) => {
-        const stored = await insertResult(trx, target.id, result);
+      return await inTransaction(db, async (tx) => {
+        const stored = insertResult(tx, target.id, result);
         const committed: Committed = { outboxEvents: 0 };
-        for (const stage of stages) committed.outboxEvents += (await stage.apply(trx, target, stored)) ?? 0;
+        for (const stage of stages) {
+          const applied = stage.apply(tx, target, stored);
+          committed.outboxEvents += (applied instanceof Promise ? await applied : applied) ?? 0;
+        }
         return { stored, committed };
       });
     } catch (error) {

@@ -6,6 +6,7 @@ export function createRollupStage(): PipelineStage {
   const writer = createRollupWriter();
   return {
     name: 'rollups',
-    apply: (trx, target, stored) => writer.apply(trx, target.id, stored),
+    apply: (tx, target, stored) => writer.apply(tx, target.id, stored),
+    rolledBack: (target) => writer.forget(target.id),
   };
 }

@@ -89,28 +89,28 @@ export function createStatusStage(deps: { config: () => Config; clock: Clock; lo
       pendingLogs.delete(target.id);
       for (const [event, fields] of lines) log.info(event, fields);
     },
-    async apply(trx, target: ProbeTarget, result) {
+    async apply(tx, target: ProbeTarget, result) {
       const now = deps.clock.now();
       const config = deps.config();
       const t = thresholdsOf(config, target.providerSlug, target.modelSlug);
 
-      const stored = await statements.findTarget(trx, target.id);
+      const stored = statements.findTarget(tx, target.id);
       let baselineP95Ms = stored?.baselineP95Ms ?? null;
       let baselineAt = stored?.baselineAt ?? null;
       if (t.latencyP95Relative !== null && (baselineAt === null || now - baselineAt >= BASELINE_REFRESH_MS)) {
         // The same 7-day p95 the metrics API shows (rollup digests), so a user can check the rule.
-        const week = await readScopeWindow(trx, { key: `t:${target.id}`, targetIds: [target.id] }, windowEndingAt('7d', now), now);
+        const week = await readScopeWindow(tx.kysely, { key: `t:${target.id}`, targetIds: [target.id] }, windowEndingAt('7d', now), now);
         const latency = summarize(week.total.latency);
         // Too few samples make no baseline: try again next evaluation instead of caching a guess.
         const enough = latency !== null && latency.samples >= t.minLatencySamples;
         baselineP95Ms = enough ? latency.p95 : null;
         baselineAt = enough ? now : null;
       }
-      const evidence = gatherEvidence(await outcomes.recent(trx, target.id, result, t, now), t, now, baselineP95Ms);
+      const evidence = gatherEvidence(await outcomes.recent(tx, target.id, result, t, now), t, now, baselineP95Ms);
       const prev = stored ? { status: stored.status, since: stored.since, cause: stored.cause as Cause | null, clearEvaluations: stored.clearEvaluations } : initialTargetState(now);
       const step = stepTarget(prev, evidence, t, now);
       const maintenance = inMaintenance(config.maintenance, now, target.providerSlug, target.modelSlug);
-      await statements.saveTarget(trx, target.id, { ...step.state, maintenance, baselineP95Ms, baselineAt }, now);
+      statements.saveTarget(tx, target.id, { ...step.state, maintenance, baselineP95Ms, baselineAt }, now);
       if (step.transition) {
         logAfterCommit(target.id, 'target_status_changed', { target: target.key, from: step.transition.from, to: step.transition.to, rule: step.transition.cause.rule, value: step.transition.cause.value, maintenance });
       }
@@ -129,9 +129,9 @@ export function createStatusStage(deps: { config: () => Config; clock: Clock; lo
       decided.add(target.providerId);
 
       const provider = { slug: target.providerSlug, name: target.providerName };
-      const previous = (await findProviderStatus(trx, target.providerId)) ?? null;
-      const open = toSnapshot(await findOpenIncident(trx, target.providerId));
-      const targets = (await listProviderTargetStatuses(trx, target.providerId)).map((row) => ({
+      const previous = (await findProviderStatus(tx.kysely, target.providerId)) ?? null;
+      const open = toSnapshot(await findOpenIncident(tx.kysely, target.providerId));
+      const targets = (await listProviderTargetStatuses(tx.kysely, target.providerId)).map((row) => ({
         model: row.model,
         status: row.status,
         cause: row.cause as Cause | null,
@@ -139,7 +139,7 @@ export function createStatusStage(deps: { config: () => Config; clock: Clock; lo
       }));
       // Only an incident about to open can reopen the last one: skip the lookup otherwise.
       const mayOpen = !open && targets.some((x) => isIncidentStatus(x.status) && !x.maintenance);
-      const lastResolved = mayOpen ? toSnapshot(await findLastResolvedIncident(trx, target.providerId)) : null;
+      const lastResolved = mayOpen ? toSnapshot(await findLastResolvedIncident(tx.kysely, target.providerId)) : null;
       const decision = decideProvider({
         provider,
         previous,
@@ -154,13 +154,13 @@ export function createStatusStage(deps: { config: () => Config; clock: Clock; lo
       });
       const p = decision.state;
       if (!previous || previous.status !== p.status || previous.since !== p.since || previous.maintenance !== p.maintenance) {
-        await saveProviderStatus(trx, target.providerId, p, now);
+        await saveProviderStatus(tx.kysely, target.providerId, p, now);
       }
       const change = decision.change;
       if (!change) return 0;
 
       const changed = { ...decision, change };
-      await writeIncidentChange(trx, { providerId: target.providerId, provider, previousStatus: previous?.status ?? 'unknown', decision: changed, now, newEventId });
+      await writeIncidentChange(tx.kysely, { providerId: target.providerId, provider, previousStatus: previous?.status ?? 'unknown', decision: changed, now, newEventId });
       logAfterCommit(target.id, 'incident_changed', incidentLogFields(provider, changed));
       return decision.events.length;
     },

@@ -1,7 +1,7 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { Database, ProbeResultsTable } from '../db/schema.ts';
 import type { ErrorClass, ProbeResult, RateLimitSnapshot } from '../probe/types.ts';
-import { compiledOnce } from './compiled-once.ts';
+import { compiledOnce, type StoreTx } from './compiled-once.ts';
 
 export interface StoredResult extends ProbeResult {
   id: number;
@@ -11,7 +11,7 @@ export interface StoredResult extends ProbeResult {
 /** Every column insertResult writes, in the order its compiled statement binds them. */
 const INSERT_COLUMNS = ['target_id', 'started_at', 'ok', 'error_class', 'http_status', 'latency_ms', 'ttft_ms', 'ttfb_ms', 'output_tokens', 'request_id', 'rate_limit', 'error_message'] as const;
 
-export type ResultInserter = (trx: Kysely<Database>, targetId: number, result: ProbeResult) => Promise<StoredResult>;
+export type ResultInserter = (tx: StoreTx, targetId: number, result: ProbeResult) => StoredResult;
 
 /** The pipeline's insert: one compiled statement per inserter, rebound for every result. */
 export function createResultInserter(): ResultInserter {
@@ -21,7 +21,7 @@ export function createResultInserter(): ResultInserter {
       .values(Object.fromEntries(INSERT_COLUMNS.map((column) => [column, null])) as unknown as Insertable<ProbeResultsTable>)
       .returning('id'),
   );
-  return async (trx, targetId, result) => {
+  return (tx, targetId, result) => {
     const values: Record<(typeof INSERT_COLUMNS)[number], unknown> = {
       target_id: targetId,
       started_at: result.startedAt,
@@ -36,7 +36,7 @@ export function createResultInserter(): ResultInserter {
       rate_limit: result.rateLimit ? JSON.stringify(result.rateLimit) : null,
       error_message: result.errorMessage,
     };
-    const { rows } = await insert(trx, INSERT_COLUMNS.map((column) => values[column]));
+    const rows = insert(tx, INSERT_COLUMNS.map((column) => values[column]));
     return { ...result, id: rows[0]!.id, targetId };
   };
 }

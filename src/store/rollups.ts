@@ -3,6 +3,7 @@ import type { Database, RollupsTable } from '../db/schema.ts';
 import { addResult, emptyAgg, emptyCounts, OUTCOMES, statsDigest, type Agg, type Outcome, type ResultFacts, type ValueStats } from '../stats/aggregate.ts';
 import { decodeDigest, encodeDigest } from '../stats/digest-codec.ts';
 import { floorTo, HOUR, MINUTE, type Span } from '../stats/windows.ts';
+import type { StoreTx } from './compiled-once.ts';
 
 /**
  * Minute and hour rollups: derived from probe_results, updated in the result's own transaction
@@ -41,7 +42,7 @@ function blob(stats: ValueStats): Buffer | null {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** Every column, in the order the precompiled upsert binds them. */
+/** Every column, in the order the precompiled upsert binds them (and aggToValues lists them). */
 export const ROLLUP_COLUMNS = [
   'target_id',
   'bucket',
@@ -59,24 +60,19 @@ export const ROLLUP_COLUMNS = [
   'rl_latest_at',
 ] as const satisfies ReadonlyArray<keyof RollupsTable>;
 
+/** A bucket's values in ROLLUP_COLUMNS order: what the precompiled upsert binds, built without a row object. */
+export function aggToValues(targetId: number, bucket: number, agg: Agg): Array<number | Buffer | null> {
+  const values: Array<number | Buffer | null> = [targetId, bucket, agg.probes];
+  for (const outcome of OUTCOMES) values.push(agg.counts[outcome]);
+  values.push(agg.latency.count, agg.latency.sum, agg.latency.max, blob(agg.latency));
+  values.push(agg.ttft.count, agg.ttft.sum, agg.ttft.max, blob(agg.ttft));
+  values.push(agg.rlMinRatio, agg.rlLatest?.at ?? null);
+  return values;
+}
+
 export function aggToRow(targetId: number, bucket: number, agg: Agg): Insertable<RollupsTable> {
-  const counts = Object.fromEntries(OUTCOMES.map((outcome) => [outcome, agg.counts[outcome]])) as Record<Outcome, number>;
-  return {
-    target_id: targetId,
-    bucket,
-    probes: agg.probes,
-    ...counts,
-    latency_count: agg.latency.count,
-    latency_sum: agg.latency.sum,
-    latency_max: agg.latency.max,
-    latency_digest: blob(agg.latency),
-    ttft_count: agg.ttft.count,
-    ttft_sum: agg.ttft.sum,
-    ttft_max: agg.ttft.max,
-    ttft_digest: blob(agg.ttft),
-    rl_min_ratio: agg.rlMinRatio,
-    rl_latest_at: agg.rlLatest?.at ?? null,
-  };
+  const values = aggToValues(targetId, bucket, agg);
+  return Object.fromEntries(ROLLUP_COLUMNS.map((column, i) => [column, values[i]])) as unknown as Insertable<RollupsTable>;
 }
 
 function upsertQuery(trx: Kysely<Database>, table: RollupTable, rows: readonly Insertable<RollupsTable>[]) {
@@ -91,43 +87,86 @@ function upsertQuery(trx: Kysely<Database>, table: RollupTable, rows: readonly I
 export interface RollupWriter {
   /**
    * The pipeline stage's work: fold one stored result into its minute and hour buckets. Runs in
-   * the result's transaction and uses only `trx`.
+   * the result's transaction, synchronously (see StoreTx).
    */
-  apply(trx: Kysely<Database>, targetId: number, result: ResultFacts): Promise<void>;
+  apply(tx: StoreTx, targetId: number, result: ResultFacts): void;
+  /** The transaction an `apply` for this target ran in rolled back: drop what it kept. */
+  forget(targetId: number): void;
   /** Writes whole rows (a rebuild), replacing any with the same (target, bucket). */
   write(trx: Kysely<Database>, table: RollupTable, rows: readonly Insertable<RollupsTable>[]): Promise<void>;
 }
 
-type Compiled = Record<RollupTable, { select: CompiledQuery<RollupRow>; upsert: CompiledQuery }>;
+/** What a bucket row holds that tells one version of it from another, read without its digests. */
+type RowMark = Pick<RollupRow, 'probes' | 'latency_sum' | 'ttft_sum'>;
+
+interface Compiled {
+  select: CompiledQuery<RollupRow>;
+  mark: CompiledQuery<RowMark>;
+  upsert: CompiledQuery;
+}
+
+/** The bucket an apply last wrote for a target at one level, as written. */
+interface Kept {
+  bucket: number;
+  agg: Agg;
+}
+
+const sameMark = (agg: Agg, mark: RowMark | undefined) =>
+  mark !== undefined && mark.probes === agg.probes && mark.latency_sum === agg.latency.sum && mark.ttft_sum === agg.ttft.sum;
 
 /**
  * Runs on every result, so its statements are compiled by kysely once (with the dialect of the
  * first transaction) and then only rebound: building and compiling a 25-column upsert cost more
  * than SQLite took to run it (measured in scripts/bench/metrics.ts).
+ *
+ * Each target's current minute and hour are kept as last written, so the next result in the
+ * same bucket does not read the row and decode its digests again: that read-modify-write
+ * allocated more per probe than anything else the pipeline did, and allocation is what sets off
+ * the collections that pause the probes' event loop (scripts/bench/prober.ts). Whether the row is
+ * still the one written is checked on every apply, from its counts and sums without the digests
+ * (digests encode losslessly, so the kept one is what a read would decode); any other writer (a
+ * rebuild, retention, a second process) makes that check fail and the row is read again.
  */
 export function createRollupWriter(): RollupWriter {
-  let compiled: Compiled | undefined;
-  const compile = (trx: Kysely<Database>): Compiled => {
+  let compiled: Record<RollupTable, Compiled> | undefined;
+  const compile = (trx: Kysely<Database>): Record<RollupTable, Compiled> => {
     const template = aggToRow(0, 0, emptyAgg());
     const level = (table: RollupTable) => ({
       select: trx.selectFrom(table).selectAll().where('target_id', '=', 0).where('bucket', '=', 0).compile(),
+      mark: trx.selectFrom(table).select(['probes', 'latency_sum', 'ttft_sum']).where('target_id', '=', 0).where('bucket', '=', 0).compile(),
       upsert: upsertQuery(trx, table, [template]).compile(),
     });
     return { rollups_minute: level('rollups_minute'), rollups_hour: level('rollups_hour') };
   };
-  const upsert = (trx: Kysely<Database>, table: RollupTable, row: Insertable<RollupsTable>) =>
-    trx.executeQuery({ ...(compiled ??= compile(trx))[table].upsert, parameters: ROLLUP_COLUMNS.map((column) => row[column]) });
+  const kept = new Map<number, Kept[]>();
   return {
     async write(trx, table, rows) {
-      for (const row of rows) await upsert(trx, table, row);
-    },
-    async apply(trx, targetId, result) {
       compiled ??= compile(trx);
-      for (const { table, size } of ROLLUP_LEVELS) {
+      for (const row of rows) await trx.executeQuery({ ...compiled[table].upsert, parameters: ROLLUP_COLUMNS.map((column) => row[column]) });
+    },
+    apply(tx, targetId, result) {
+      compiled ??= compile(tx.kysely);
+      let levels = kept.get(targetId);
+      if (levels === undefined) kept.set(targetId, (levels = []));
+      ROLLUP_LEVELS.forEach(({ table, size }, level) => {
+        const statements = compiled![table];
         const bucket = floorTo(result.startedAt, size);
-        const { rows } = await trx.executeQuery<RollupRow>({ ...compiled[table].select, parameters: [targetId, bucket] });
-        await upsert(trx, table, aggToRow(targetId, bucket, addResult(rows[0] ? rowToAgg(rows[0]) : emptyAgg(), result)));
-      }
+        const last = levels[level];
+        let agg: Agg;
+        if (last !== undefined && last.bucket === bucket && sameMark(last.agg, tx.run(statements.mark, [targetId, bucket])[0])) agg = last.agg;
+        else {
+          const [row] = tx.run(statements.select, [targetId, bucket]);
+          agg = row ? rowToAgg(row) : emptyAgg();
+        }
+        addResult(agg, result);
+        tx.run(statements.upsert, aggToValues(targetId, bucket, agg));
+        // A late result (a slow probe ending after younger ones) can land in an older bucket:
+        // keep the newest, which is where the next results go.
+        if (last === undefined || bucket >= last.bucket) levels[level] = { bucket, agg };
+      });
+    },
+    forget(targetId) {
+      kept.delete(targetId);
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { Database, TargetStatusTable } from '../db/schema.ts';
-import { compiledOnce } from './compiled-once.ts';
+import { compiledOnce, type StoreTx } from './compiled-once.ts';
 import type { StatusName } from './status-read.ts';
 
 /**
@@ -91,17 +91,17 @@ export function createStatusStatements() {
       .where('started_at', '>=', 0),
   );
   return {
-    async findTarget(trx: Kysely<Database>, targetId: number): Promise<TargetStatusRecord | undefined> {
-      const { rows } = await select(trx, [targetId]);
+    findTarget(tx: StoreTx, targetId: number): TargetStatusRecord | undefined {
+      const rows = select(tx, [targetId]);
       return rows[0] ? toTargetStatusRecord(rows[0]) : undefined;
     },
-    async saveTarget(trx: Kysely<Database>, targetId: number, record: TargetStatusRecord, evaluatedAt: number): Promise<void> {
+    saveTarget(tx: StoreTx, targetId: number, record: TargetStatusRecord, evaluatedAt: number): void {
       const values = targetStatusValues(record, evaluatedAt);
-      await upsert(trx, [targetId, ...TARGET_STATUS_COLUMNS.map((column) => values[column])]);
+      upsert(tx, [targetId, ...TARGET_STATUS_COLUMNS.map((column) => values[column])]);
     },
     /** Rows of a target with started_at ≥ from. */
-    async tallyOutcomes(trx: Kysely<Database>, targetId: number, from: number): Promise<OutcomeTally> {
-      const { rows } = await tally(trx, [targetId, from]);
+    tallyOutcomes(tx: StoreTx, targetId: number, from: number): OutcomeTally {
+      const rows = tally(tx, [targetId, from]);
       const row = rows[0]!;
       return { count: Number(row.n), maxId: row.max_id === null ? null : Number(row.max_id), sumId: row.sum_id === null ? null : Number(row.sum_id) };
     },

@@ -31,7 +31,7 @@ export async function openMetricsDb(providers: Array<{ slug: string; models: str
     {},
   );
   const targets = await syncCatalog(db.kysely, resolveTargets(config), now);
-  const pipeline = createPipeline({ db: db.kysely, stages: [createRollupStage()], afterCommit: [], logger: createMemoryLogger() });
+  const pipeline = createPipeline({ db, stages: [createRollupStage()], afterCommit: [], logger: createMemoryLogger() });
   return {
     db,
     targets,

@@ -87,8 +87,8 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: 'error' });
   const status = createStatusStage({ config: () => config, clock, logger });
   const counter = { n: 0 };
-  const stage: PipelineStage = { name: 'status', apply: (trx, target, stored) => status.apply(killAt > 0 ? killBeforeEvent(trx, killAt, counter) : trx, target, stored) };
-  const pipeline = createPipeline({ db: db.kysely, stages: [createRollupStage(), stage], afterCommit: [], logger });
+  const stage: PipelineStage = { name: 'status', apply: (tx, target, stored) => status.apply(killAt > 0 ? { ...tx, kysely: killBeforeEvent(tx.kysely, killAt, counter) } : tx, target, stored) };
+  const pipeline = createPipeline({ db, stages: [createRollupStage(), stage], afterCommit: [], logger });
   process.stdout.write('ready\n');
   for (let i = 0; i < 20_000; i++) {
     clock.advance(STEP_MS);

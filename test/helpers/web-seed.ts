@@ -31,7 +31,7 @@ function targetOf(t: TestApp, key: string) {
 }
 
 export async function recordResults(t: TestApp, key: string, results: ReadonlyArray<Partial<ProbeResult> & { startedAt: number }>): Promise<void> {
-  const pipeline = createPipeline({ db: t.app.db.kysely, stages: [createRollupStage()], afterCommit: [], logger: createMemoryLogger() });
+  const pipeline = createPipeline({ db: t.app.db, stages: [createRollupStage()], afterCommit: [], logger: createMemoryLogger() });
   const target = targetOf(t, key);
   for (const result of results) await pipeline.record(target, probeResult(result));
 }

@@ -4,14 +4,17 @@ import { API_ROUTES } from '../src/http/app.ts';
 import { openApiPath, routeErrorCodes } from '../src/http/openapi.ts';
 import { STATUS_BY_CODE } from '../src/http/errors.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
-import { loadOpenApi, type OpenApiChecker } from './helpers/openapi.ts';
+import { createTestKeys, type TestKeys } from './helpers/keys.ts';
+import { jsonSchemaAjv, loadOpenApi, type OpenApiChecker } from './helpers/openapi.ts';
 
 let t: TestApp;
 let api: OpenApiChecker;
+let keys: TestKeys;
 
 before(async () => {
   t = await startTestApp();
   api = await loadOpenApi(t.url); // fails here if the external validator rejects the document
+  keys = await createTestKeys(t);
 });
 after(() => t.stop());
 
@@ -57,4 +60,101 @@ test('the validator is not a rubber stamp: it rejects answers that differ from t
   const list = JSON.stringify({ data: [], has_more: false, next_cursor: null });
   assert.deepEqual(api.problems('GET', '/v1/keys', { status: 200, headers: new Headers({ 'x-request-id': 'req_x', 'x-ratelimit-limit': '1', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1', 'ratelimit-policy': 'p', ratelimit: 'r' }), text: list }), []);
   assert.match(api.problems('GET', '/v1/keys', { status: 200, headers, text: list }).join(), /required header X-RateLimit-Limit is missing/);
+});
+
+interface Parameter {
+  name: string;
+  in: 'path' | 'query';
+  schema: Record<string, unknown>;
+  example?: unknown;
+}
+
+function* operations(doc: Record<string, any>): Generator<{ name: string; pointer: string[]; op: Record<string, any> }> {
+  for (const [path, item] of Object.entries<Record<string, any>>(doc.paths)) {
+    for (const [method, op] of Object.entries(item)) yield { name: `${method.toUpperCase()} ${path}`, pointer: ['paths', path, method], op };
+  }
+}
+
+test('every path and query parameter has an example, and its own schema accepts it', () => {
+  const ajv = jsonSchemaAjv();
+  let count = 0;
+  for (const { name, op } of operations(api.document)) {
+    for (const p of op.parameters as Parameter[]) {
+      const where = `${name}: ${p.in} parameter "${p.name}"`;
+      assert.ok(p.example !== undefined, `${where} has no example (give its zod field .meta({ example }))`);
+      assert.ok(ajv.validate(p.schema, p.example), `${where}: example ${JSON.stringify(p.example)} fails its schema: ${ajv.errorsText()}`);
+      count++;
+    }
+  }
+  assert.ok(count > 0);
+  assert.equal(ajv.validate({ type: 'string', format: 'slug' }, 'Not A Slug'), false, 'the slug format is checked, not skipped');
+});
+
+test('the server accepts every operation’s example parameters (a 404 only from looking the example id up)', async () => {
+  for (const route of API_ROUTES) {
+    const op = api.document.paths[openApiPath(route.path)][route.method.toLowerCase()];
+    const parameters = op.parameters as Parameter[];
+    if (parameters.length === 0) continue;
+    let path = openApiPath(route.path);
+    const query = new URLSearchParams();
+    for (const p of parameters) {
+      if (p.in === 'path') path = path.replace(`{${p.name}}`, encodeURIComponent(String(p.example)));
+      else query.set(p.name, String(p.example));
+    }
+    const url = query.size > 0 ? `${path}?${query}` : path;
+    // The request example goes along, so that a 400 can only be about the parameters.
+    const body = route.body ? JSON.stringify(route.requestExample) : undefined;
+    const res = await api.fetch(url, { method: route.method, headers: keys.auth('admin'), ...(body ? { body } : {}) });
+    const said = `${route.method} ${url} → ${res.status} ${res.text.slice(0, 300)}`;
+    if (res.status === 404) {
+      // Naming the id proves the handler looked it up, so the route matched and the parameters parsed.
+      const ids = parameters.filter((p) => p.in === 'path').map((p) => String(p.example));
+      assert.ok(ids.some((id) => res.body.message.includes(id)), `${route.operationId}: a 404 that is not about its example id: ${said}`);
+    } else {
+      assert.ok(res.status >= 200 && res.status < 300, `${route.operationId}: its example parameters were not accepted: ${said}`);
+    }
+  }
+});
+
+/** A JSON pointer as a URI fragment: `~` and `/` escaped (RFC 6901), then percent-encoded (`{id}`). */
+function fragment(pointer: string[]): string {
+  return pointer.map((part) => `/${encodeURIComponent(part.replaceAll('~', '~0').replaceAll('/', '~1'))}`).join('');
+}
+
+/** Every response and request body of an operation, with where it stands in the document. */
+function* bodiesOf(op: Record<string, any>, pointer: string[]): Generator<{ what: string; at: string[]; media: Record<string, any> }> {
+  for (const [status, response] of Object.entries<Record<string, any>>(op.responses)) {
+    for (const [type, media] of Object.entries<Record<string, any>>(response.content ?? {})) yield { what: `${status} ${type}`, at: [...pointer, 'responses', status, 'content', type], media };
+  }
+  for (const [type, media] of Object.entries<Record<string, any>>(op.requestBody?.content ?? {})) yield { what: `request ${type}`, at: [...pointer, 'requestBody', 'content', type], media };
+}
+
+function examplesOf(media: Record<string, any>): Array<[string, unknown]> {
+  const named = Object.entries<{ value: unknown }>(media.examples ?? {}).map(([key, e]): [string, unknown] => [key, e.value]);
+  return media.example === undefined ? named : [['example', media.example], ...named];
+}
+
+test('every request and response example, errors included, matches its schema in the document', () => {
+  const ajv = jsonSchemaAjv();
+  // Added whole, so that schemas' `#/components/...` references resolve against the document.
+  ajv.addSchema(api.document, 'openapi.json');
+  const validatorOf = (pointer: string[]) => ajv.compile({ $ref: `openapi.json#${fragment(pointer)}` });
+  let count = 0;
+  for (const { name, pointer, op } of operations(api.document)) {
+    for (const { what, at, media } of bodiesOf(op, pointer)) {
+      const examples = examplesOf(media);
+      assert.ok(examples.length > 0, `${name} ${what} has no example`);
+      const validate = validatorOf([...at, 'schema']);
+      for (const [key, value] of examples) {
+        assert.ok(validate(value), `${name} ${what} example ${key} fails its schema: ${ajv.errorsText(validate.errors)}`);
+        count++;
+      }
+    }
+  }
+  assert.ok(count > 0);
+  // Not a rubber stamp: a 404's schema refuses another status's code and a body without a message.
+  const notFound = validatorOf(['paths', '/v1/keys/{id}', 'get', 'responses', '404', 'content', 'application/json', 'schema']);
+  assert.equal(notFound({ error: 'not_found', message: 'x', request_id: 'req_x' }), true);
+  assert.equal(notFound({ error: 'forbidden', message: 'x', request_id: 'req_x' }), false);
+  assert.equal(notFound({ error: 'not_found', request_id: 'req_x' }), false);
 });

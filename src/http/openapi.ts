@@ -91,8 +91,10 @@ function parameters(route: ApiRoute): Json[] {
     const json = jsonSchemaOf(schema, 'input');
     const required = new Set((json.required as string[] | undefined) ?? []);
     for (const [name, property] of Object.entries((json.properties as Record<string, Json> | undefined) ?? {})) {
-      const { description, ...rest } = property;
-      out.push({ name, in: where, required: where === 'path' || required.has(name), ...(description ? { description } : {}), schema: rest });
+      // The example goes on the parameter, which Swagger UI and Redoc show and fill in; OpenAPI 3.1
+      // deprecates `example` inside a schema.
+      const { description, example, ...rest } = property;
+      out.push({ name, in: where, required: where === 'path' || required.has(name), ...(description ? { description } : {}), schema: rest, ...(example !== undefined ? { example } : {}) });
     }
   }
   return out;

@@ -4,11 +4,17 @@ import { AppError } from '../lib/errors.ts';
 /**
  * Lists are `{data, has_more, next_cursor}`. Cursors are opaque to clients (base64url JSON of the
  * last row's sort key), so the order can change server-side without breaking them.
+ *
+ * `limit` and `cursor` of a list whose cursors hold a `key` (the schema its handler decodes them with).
  */
-export const pageQuery = {
-  limit: z.coerce.number().int().min(1, 'must be between 1 and 100').max(100, 'must be between 1 and 100').default(20),
-  cursor: z.string().optional(),
-};
+export function pageQuery<K>(key: z.ZodType<K>, exampleKey: NoInfer<K>) {
+  return {
+    limit: z.coerce.number().int().min(1, 'must be between 1 and 100').max(100, 'must be between 1 and 100').default(20).meta({ example: 50 }),
+    // A made-up string would be an example the server rejects; the key of the list's example row,
+    // encoded the way next_cursor is, is one it accepts.
+    cursor: z.string().optional().meta({ example: encodeCursor(key.parse(exampleKey)) }),
+  };
+}
 
 export function listSchema<T extends z.ZodType>(item: T) {
   return z.object({ data: z.array(item), has_more: z.boolean(), next_cursor: z.string().nullable() });

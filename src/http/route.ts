@@ -7,7 +7,8 @@ import type { HttpDeps } from './deps.ts';
 /**
  * One description per API route: the h3 handler and the OpenAPI document are both built from
  * it, so they cannot drift apart. Query strings are validated strictly (an unknown parameter is
- * a 400, not silently ignored) and path parameters through the same schemas.
+ * a 400, not silently ignored) and path parameters through the same schemas. A parameter's example
+ * is its field's `.meta({ example })`, a value as sent on the wire (`"true"`, not `true`).
  */
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 export type RouteAuth = 'none' | 'read' | 'admin';
@@ -61,6 +62,11 @@ export function parseOrThrow<T>(schema: z.ZodType<T>, input: unknown, where: str
   const result = schema.safeParse(input);
   if (!result.success) throw new AppError('invalid_request', describeIssues(where, result.error));
   return result.data;
+}
+
+/** `{id}` of a resource; the example is the id of the route's example response, so the two agree. */
+export function idParams(example: string) {
+  return z.strictObject({ id: z.string().min(1).meta({ example }) });
 }
 
 /** Routes without query parameters still reject unknown ones; built once, not per request. */

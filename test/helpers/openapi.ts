@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import type { Options } from 'ajv';
 import { OpenAPIBackend, type Operation } from 'openapi-backend';
+import { SLUG_PATTERN } from '../../src/config/fields.ts';
 
 /**
  * Checks real responses against the OpenAPI document the server itself serves, with external
@@ -34,6 +36,17 @@ export interface OpenApiChecker {
   checked: Map<string, Set<number>>;
 }
 
+/**
+ * Ajv for OpenAPI 3.1's dialect, JSON Schema 2020-12, with the standard formats and CapPulse's own
+ * `slug` (config/fields.ts), which Ajv would otherwise skip with a warning instead of checking.
+ */
+export function jsonSchemaAjv(options: Options = {}): Ajv2020.default {
+  const ajv = new Ajv2020.default({ ...options, strict: false, allErrors: true });
+  addFormats.default(ajv);
+  ajv.addFormat('slug', SLUG_PATTERN);
+  return ajv;
+}
+
 const RATE_LIMIT_HEADERS = ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'ratelimit-policy', 'ratelimit'];
 
 export async function loadOpenApi(baseUrl: string): Promise<OpenApiChecker> {
@@ -52,11 +65,7 @@ export async function openApiChecker(baseUrl: string, document: Record<string, a
     quick: true,
     strict: true,
     validate: true,
-    customizeAjv: (_original, ajvOpts) => {
-      const ajv = new Ajv2020.default({ ...ajvOpts, strict: false, allErrors: true });
-      addFormats.default(ajv);
-      return ajv as any;
-    },
+    customizeAjv: (_original, ajvOpts) => jsonSchemaAjv(ajvOpts) as any,
   });
   await api.init();
   const checked = new Map<string, Set<number>>();

@@ -28,14 +28,18 @@ export const modelSchema = z.object({
   providers: z.array(member).describe('Every provider serving it, each with the status of this model there.'),
 });
 
-export const listQuery = z.strictObject({
-  ...pageQuery,
-  include_inactive: z.stringbool({ error: 'must be true or false' }).default(false).describe('Also list entries removed from the config (they keep their history).'),
-});
+/** The list's query; its cursors hold the last slug shown, and the example cursor is `exampleSlug`. */
+export function listQuery(exampleSlug: string) {
+  return z.strictObject({
+    ...pageQuery(z.string(), exampleSlug),
+    include_inactive: z.stringbool({ error: 'must be true or false' }).default(false).meta({ example: 'true' }).describe('Also list entries removed from the config (they keep their history).'),
+  });
+}
+type ListQuery = z.infer<ReturnType<typeof listQuery>>;
 
 /** One page of a slug-ordered list; the cursor is the last slug shown. */
 export async function slugPage<T extends { slug: string }, V>(
-  query: z.infer<typeof listQuery>,
+  query: ListQuery,
   list: (options: PageOptions) => Promise<T[]>,
   views: (rows: T[]) => Promise<V[]>,
 ): Promise<{ data: V[]; has_more: boolean; next_cursor: string | null }> {

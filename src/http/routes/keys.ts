@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parseDuration } from '../../lib/durations.ts';
 import { getApiKey, issueApiKey, listApiKeys, revokeApiKey, SCOPES, type ApiKeyRecord } from '../../store/keys.ts';
 import { decodeCursor, listSchema, pageQuery, toPage } from '../pagination.ts';
-import { defineApiRoute, type ApiRoute } from '../route.ts';
+import { defineApiRoute, idParams, type ApiRoute } from '../route.ts';
 import { isoOrNull as iso } from '../../lib/time.ts';
 
 export const apiKeySchema = z.object({
@@ -58,7 +58,7 @@ const createBody = z.strictObject({
     .describe('Lifetime such as 90d; no expiry when omitted.'),
 });
 
-const idParams = z.strictObject({ id: z.string().min(1) });
+const keyParams = idParams(EXAMPLE_KEY.id);
 const cursorKey = z.tuple([z.number(), z.string()]);
 
 export const keyRoutes: ApiRoute[] = [
@@ -69,7 +69,7 @@ export const keyRoutes: ApiRoute[] = [
     summary: 'List API keys (never their secrets)',
     tag: 'keys',
     auth: 'admin',
-    query: z.strictObject(pageQuery),
+    query: z.strictObject(pageQuery(cursorKey, [Date.parse(EXAMPLE_KEY.created_at), EXAMPLE_KEY.id])),
     response: listSchema(apiKeySchema),
     example: { data: [EXAMPLE_KEY], has_more: false, next_cursor: null },
     async handler({ query, deps }) {
@@ -112,7 +112,7 @@ export const keyRoutes: ApiRoute[] = [
     summary: 'One API key (never its secret)',
     tag: 'keys',
     auth: 'admin',
-    params: idParams,
+    params: keyParams,
     errors: ['not_found'],
     response: apiKeySchema,
     example: EXAMPLE_KEY,
@@ -127,7 +127,7 @@ export const keyRoutes: ApiRoute[] = [
     summary: 'Revoke an API key: it stops working at once and stays listed for the record',
     tag: 'keys',
     auth: 'admin',
-    params: idParams,
+    params: keyParams,
     errors: ['not_found'],
     response: apiKeySchema,
     example: { ...EXAMPLE_KEY, revoked_at: '2026-11-26T16:00:00.000Z' },

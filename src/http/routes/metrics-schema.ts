@@ -23,10 +23,13 @@ export function statusView(view: StatusView): { status: StatusView['status']; si
 export const windowName = z.enum(WINDOW_NAMES, { error: 'must be 1h, 24h or 7d' });
 
 export const windowQuery = z.strictObject({
-  window: windowName.default('24h').describe('The window ending now: 1h (1-minute series), 24h (15-minute series) or 7d (hourly series).'),
+  window: windowName.default('24h').meta({ example: '1h' }).describe('The window ending now: 1h (1-minute series), 24h (15-minute series) or 7d (hourly series).'),
 });
 
-export const slugParams = z.strictObject({ slug });
+/** `{slug}` of a provider or model; the example is the slug of the route's example response. */
+export function slugParams(example: string) {
+  return z.strictObject({ slug: slug.meta({ example }) });
+}
 
 const counts = z.object(Object.fromEntries(OUTCOMES.map((outcome) => [outcome, z.number().int()])) as Record<(typeof OUTCOMES)[number], z.ZodNumber>);
 

@@ -15,6 +15,7 @@ async function getModel(deps: HttpDeps, slug: string) {
   return model;
 }
 
+const params = slugParams(EXAMPLE_MODEL.slug);
 const { providers: _providers, ...EXAMPLE_HEAD } = EXAMPLE_MODEL;
 
 const modelMetricsSchema = z.object({
@@ -31,7 +32,7 @@ export const modelRoutes: ApiRoute[] = [
     summary: 'Models with the providers serving them and their current status',
     tag: 'models',
     auth: 'read',
-    query: listQuery,
+    query: listQuery(EXAMPLE_MODEL.slug),
     response: listSchema(modelSchema),
     example: { data: [EXAMPLE_MODEL], has_more: false, next_cursor: null },
     handler: ({ query, deps }) => slugPage(query, (options) => listModels(deps.db.kysely, options), (rows) => modelViews(deps.db.kysely, rows)),
@@ -44,7 +45,7 @@ export const modelRoutes: ApiRoute[] = [
     description: "The model's own status is the worst of its configured providers'.",
     tag: 'models',
     auth: 'read',
-    params: slugParams,
+    params,
     response: modelSchema,
     errors: ['not_found'],
     example: EXAMPLE_MODEL,
@@ -61,7 +62,7 @@ export const modelRoutes: ApiRoute[] = [
     description: 'Counts and rates are exact; percentiles come from merged t-digests and are within 1% rank error of an exact sort.',
     tag: 'models',
     auth: 'read',
-    params: slugParams,
+    params,
     query: windowQuery,
     response: modelMetricsSchema,
     errors: ['not_found'],

@@ -15,6 +15,7 @@ async function getProvider(deps: HttpDeps, slug: string) {
   return provider;
 }
 
+const params = slugParams(EXAMPLE_PROVIDER.slug);
 const { models: _models, ...EXAMPLE_HEAD } = EXAMPLE_PROVIDER;
 
 const providerMetricsSchema = z.object({
@@ -31,7 +32,7 @@ export const providerRoutes: ApiRoute[] = [
     summary: 'Providers with their current status and models',
     tag: 'providers',
     auth: 'read',
-    query: listQuery,
+    query: listQuery(EXAMPLE_PROVIDER.slug),
     response: listSchema(providerSchema),
     example: { data: [EXAMPLE_PROVIDER], has_more: false, next_cursor: null },
     handler: ({ query, deps }) =>
@@ -44,7 +45,7 @@ export const providerRoutes: ApiRoute[] = [
     summary: 'One provider with its current status and models',
     tag: 'providers',
     auth: 'read',
-    params: slugParams,
+    params,
     response: providerSchema,
     errors: ['not_found'],
     example: EXAMPLE_PROVIDER,
@@ -62,7 +63,7 @@ export const providerRoutes: ApiRoute[] = [
       'Counts and rates are exact. Percentiles come from merged t-digests of minute and hour rollups (raw rows for the partial minutes at either end) and are within 1% rank error of an exact sort.',
     tag: 'providers',
     auth: 'read',
-    params: slugParams,
+    params,
     query: windowQuery,
     response: providerMetricsSchema,
     errors: ['not_found'],

@@ -3,11 +3,14 @@ import { findDelivery, listAttempts, listDeliveries, requeueDelivery, requeueFai
 import { queueTestEvent } from '../../webhooks/test-event.ts';
 import { notFound } from '../errors.ts';
 import { decodeCursor, listSchema, pageQuery, toPage } from '../pagination.ts';
-import { defineApiRoute, type ApiRoute } from '../route.ts';
+import { defineApiRoute, idParams, type ApiRoute } from '../route.ts';
 import { EXAMPLE_ATTEMPT, EXAMPLE_DELIVERY, attemptSchema, attemptView, deliverySchema, deliveryView } from './webhook-views.ts';
-import { getEndpointRow, idParams } from './webhooks.ts';
+import { endpointParams, getEndpointRow } from './webhooks.ts';
 
 /** Deliveries: the test event, history by status, one delivery with its attempts, replay. */
+const deliveryParams = idParams(EXAMPLE_DELIVERY.id);
+// Newest first by seq, which the delivery view does not show: the example is any seq there could be.
+const cursorKey = z.number().int();
 const isoTime = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time such as 2026-11-26T00:00:00Z' });
 
 export const webhookDeliveryRoutes: ApiRoute[] = [
@@ -18,7 +21,7 @@ export const webhookDeliveryRoutes: ApiRoute[] = [
     summary: 'Send a webhook.test event to this endpoint through the normal delivery path',
     tag: 'webhooks',
     auth: 'admin',
-    params: idParams,
+    params: endpointParams,
     status: 202,
     errors: ['not_found', 'conflict'],
     response: deliverySchema,
@@ -36,14 +39,14 @@ export const webhookDeliveryRoutes: ApiRoute[] = [
     summary: "An endpoint's deliveries, newest first, optionally by status",
     tag: 'webhooks',
     auth: 'admin',
-    params: idParams,
-    query: z.strictObject({ ...pageQuery, status: z.enum(['pending', 'delivered', 'failed']).optional() }),
+    params: endpointParams,
+    query: z.strictObject({ ...pageQuery(cursorKey, 1042), status: z.enum(['pending', 'delivered', 'failed']).optional().meta({ example: 'failed' }) }),
     errors: ['not_found'],
     response: listSchema(deliverySchema),
     example: { data: [EXAMPLE_DELIVERY], has_more: false, next_cursor: null },
     async handler({ params, query, deps }) {
       await getEndpointRow(deps, params.id);
-      const beforeSeq = decodeCursor(query.cursor, z.number().int());
+      const beforeSeq = decodeCursor(query.cursor, cursorKey);
       const rows = await listDeliveries(deps.db.kysely, params.id, { limit: query.limit + 1, ...(query.status ? { status: query.status } : {}), ...(beforeSeq === undefined ? {} : { beforeSeq }) });
       const page = toPage(rows, query.limit, (row) => row.seq);
       return { ...page, data: page.data.map(deliveryView) };
@@ -56,7 +59,7 @@ export const webhookDeliveryRoutes: ApiRoute[] = [
     summary: 'Queue again every failed delivery of this endpoint since a time',
     tag: 'webhooks',
     auth: 'admin',
-    params: idParams,
+    params: endpointParams,
     body: z.strictObject({ since: isoTime }),
     requestExample: { since: '2026-11-25T00:00:00Z' },
     errors: ['not_found'],
@@ -78,7 +81,7 @@ export const webhookDeliveryRoutes: ApiRoute[] = [
     summary: 'One delivery with every attempt (time, status, duration, response excerpt, error)',
     tag: 'webhooks',
     auth: 'admin',
-    params: idParams,
+    params: deliveryParams,
     errors: ['not_found'],
     response: deliverySchema.extend({ attempt_history: z.array(attemptSchema) }),
     example: { ...EXAMPLE_DELIVERY, attempt_history: [EXAMPLE_ATTEMPT, { ...EXAMPLE_ATTEMPT, attempt: 2, http_status: 200, response_excerpt: 'ok', error: null, next_attempt_at: null }] },
@@ -96,7 +99,7 @@ export const webhookDeliveryRoutes: ApiRoute[] = [
     summary: 'Send a delivery again (same event id and body), with a fresh retry schedule',
     tag: 'webhooks',
     auth: 'admin',
-    params: idParams,
+    params: deliveryParams,
     status: 202,
     errors: ['not_found'],
     response: deliverySchema,

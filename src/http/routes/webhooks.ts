@@ -10,12 +10,13 @@ import { assertUrlAllowed } from '../../webhooks/ssrf.ts';
 import type { HttpDeps } from '../deps.ts';
 import { notFound } from '../errors.ts';
 import { decodeCursor, listSchema, pageQuery, toPage } from '../pagination.ts';
-import { defineApiRoute, type ApiRoute } from '../route.ts';
+import { defineApiRoute, idParams, type ApiRoute } from '../route.ts';
 import { EXAMPLE_ENDPOINT, endpointSchema, endpointView } from './webhook-views.ts';
 
 /** Webhook endpoints: create (the secret is shown once), list, get, update, delete, rotate. */
-export const idParams = z.strictObject({ id: z.string().min(1) });
+export const endpointParams = idParams(EXAMPLE_ENDPOINT.id);
 const events = z.array(z.enum(WEBHOOK_EVENT_TYPES)).min(1, 'subscribe to at least one event type');
+const cursorKey = z.tuple([z.number(), z.string()]);
 const durationText = z.string().refine((text) => (parseDuration(text) ?? -1) >= 0, { error: 'must be a duration such as 24h, 30m or 0s' });
 
 export async function getEndpointRow(deps: HttpDeps, id: string): Promise<EndpointRow> {
@@ -68,11 +69,11 @@ export const webhookEndpointRoutes: ApiRoute[] = [
     summary: 'List webhook endpoints (config and API ones; never their secrets)',
     tag: 'webhooks',
     auth: 'admin',
-    query: z.strictObject(pageQuery),
+    query: z.strictObject(pageQuery(cursorKey, [Date.parse(EXAMPLE_ENDPOINT.created_at), EXAMPLE_ENDPOINT.id])),
     response: listSchema(endpointSchema),
     example: { data: [EXAMPLE_ENDPOINT], has_more: false, next_cursor: null },
     async handler({ query, deps }) {
-      const after = decodeCursor(query.cursor, z.tuple([z.number(), z.string()]));
+      const after = decodeCursor(query.cursor, cursorKey);
       const rows = await listEndpoints(deps.db.kysely, query.limit + 1, after);
       const page = toPage(rows, query.limit, (row) => [Number(row.created_at), row.id]);
       return { ...page, data: page.data.map(view(deps)) };
@@ -85,7 +86,7 @@ export const webhookEndpointRoutes: ApiRoute[] = [
     summary: 'One webhook endpoint',
     tag: 'webhooks',
     auth: 'admin',
-    params: idParams,
+    params: endpointParams,
     errors: ['not_found'],
     response: endpointSchema,
     example: EXAMPLE_ENDPOINT,
@@ -101,7 +102,7 @@ export const webhookEndpointRoutes: ApiRoute[] = [
     description: 'Re-enabling an endpoint that CapPulse disabled (410 Gone, days of failures) restarts its failure clock; recover its failed deliveries with the recover route.',
     tag: 'webhooks',
     auth: 'admin',
-    params: idParams,
+    params: endpointParams,
     body: z.strictObject({ url: httpUrl.optional(), events: events.optional(), description: z.string().max(500).nullable().optional(), enabled: z.boolean().optional() }),
     requestExample: { events: ['incident.created', 'incident.updated', 'provider.recovered'], enabled: true },
     errors: ['not_found', 'conflict'],
@@ -125,7 +126,7 @@ export const webhookEndpointRoutes: ApiRoute[] = [
     summary: 'Delete a webhook endpoint with its delivery history',
     tag: 'webhooks',
     auth: 'admin',
-    params: idParams,
+    params: endpointParams,
     errors: ['not_found', 'conflict'],
     response: z.object({ id: z.string(), deleted: z.literal(true) }),
     example: { id: EXAMPLE_ENDPOINT.id, deleted: true },
@@ -144,7 +145,7 @@ export const webhookEndpointRoutes: ApiRoute[] = [
     description: 'During the grace period every delivery carries two v1 signatures in webhook-signature, and X-CapPulse-Signature-Previous beside X-CapPulse-Signature, so receivers can switch secrets on their own schedule.',
     tag: 'webhooks',
     auth: 'admin',
-    params: idParams,
+    params: endpointParams,
     body: z.strictObject({ grace: durationText.optional().describe('How long the old secret also signs (default webhooks.rotation_grace, 24h).') }),
     requestExample: { grace: '24h' },
     errors: ['not_found', 'conflict'],

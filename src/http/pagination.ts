@@ -5,8 +5,11 @@ import { AppError } from '../lib/errors.ts';
  * Lists are `{data, has_more, next_cursor}`. Cursors are opaque to clients (base64url JSON of the
  * last row's sort key), so the order can change server-side without breaking them.
  */
+/** The most rows one page may hold; also the most a response embeds of a list it cannot show whole. */
+export const MAX_PAGE = 100;
+
 export const pageQuery = {
-  limit: z.coerce.number().int().min(1, 'must be between 1 and 100').max(100, 'must be between 1 and 100').default(20),
+  limit: z.coerce.number().int().min(1, `must be between 1 and ${MAX_PAGE}`).max(MAX_PAGE, `must be between 1 and ${MAX_PAGE}`).default(20),
   cursor: z.string().optional(),
 };
 

@@ -33,6 +33,11 @@ export const listQuery = z.strictObject({
   include_inactive: z.stringbool({ error: 'must be true or false' }).default(false).describe('Also list entries removed from the config (they keep their history).'),
 });
 
+/** What a slug-ordered list promises its clients, for its OpenAPI description. */
+export function slugListDescription(plural: string): string {
+  return `Ordered by slug. ${plural} no longer in the config are left out unless \`include_inactive=true\`. The cursor is the last slug shown, so one added or removed between two pages moves none of the others onto a page twice or off the list.`;
+}
+
 /** One page of a slug-ordered list; the cursor is the last slug shown. */
 export async function slugPage<T extends { slug: string }, V>(
   query: z.infer<typeof listQuery>,

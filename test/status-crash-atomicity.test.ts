@@ -49,7 +49,7 @@ async function problems(db: Kysely<Database>): Promise<{ problems: string[]; ope
   let opened = 0;
   let resolved = 0;
   for (const incident of await listIncidents(db, { limit: 100_000 })) {
-    const timeline = await listIncidentUpdates(db, incident.id);
+    const timeline = await listIncidentUpdates(db, incident.id, { limit: 100_000 });
     if (timeline.length === 0) out.push(`${incident.id} has no timeline`);
     for (const u of timeline) {
       if (byUpdate.get(u.id) !== 1) out.push(`update ${u.id} (${u.kind}) has ${byUpdate.get(u.id) ?? 0} incident events`);

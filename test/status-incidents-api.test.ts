@@ -92,6 +92,7 @@ test('one incident with its timeline, oldest first', async () => {
   assert.equal(body.provider_name, 'Acme AI');
   assert.equal(body.resolved_at, new Date(T0 + 2.5 * H).toISOString());
   assert.deepEqual(body.timeline.map((u: any) => [u.kind, u.cause.rule]), [['opened', 'consecutive_failures'], ['resolved', 'recovery']]);
+  assert.deepEqual([body.timeline_has_more, body.timeline_next_cursor], [false, null], 'a short timeline is whole');
 });
 
 test('errors: unknown id 404, bad filters 400, each with a request id; a key is required', async () => {

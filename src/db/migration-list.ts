@@ -6,6 +6,7 @@ import * as apiKeys from './migrations/0004-api-keys.ts';
 import * as status from './migrations/0005-status.ts';
 import * as webhooks from './migrations/0006-webhooks.ts';
 import * as dropRollupSpans from './migrations/0007-drop-rollup-spans.ts';
+import * as incidentTimelineOrder from './migrations/0008-incident-timeline-order.ts';
 
 /**
  * Every migration, imported explicitly and in order: the standalone executable bundles them, so
@@ -20,4 +21,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['0005-status', status],
   ['0006-webhooks', webhooks],
   ['0007-drop-rollup-spans', dropRollupSpans],
+  ['0008-incident-timeline-order', incidentTimelineOrder],
 ];

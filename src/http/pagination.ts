@@ -7,9 +7,12 @@ import { AppError } from '../lib/errors.ts';
  *
  * `limit` and `cursor` of a list whose cursors hold a `key` (the schema its handler decodes them with).
  */
+/** The most rows one page may hold; also the most a response embeds of a list it cannot show whole. */
+export const MAX_PAGE = 100;
+
 export function pageQuery<K>(key: z.ZodType<K>, exampleKey: NoInfer<K>) {
   return {
-    limit: z.coerce.number().int().min(1, 'must be between 1 and 100').max(100, 'must be between 1 and 100').default(20).meta({ example: 50 }),
+    limit: z.coerce.number().int().min(1, `must be between 1 and ${MAX_PAGE}`).max(MAX_PAGE, `must be between 1 and ${MAX_PAGE}`).default(20).meta({ example: 50 }),
     // A made-up string would be an example the server rejects; the key of the list's example row,
     // encoded the way next_cursor is, is one it accepts.
     cursor: z.string().optional().meta({ example: encodeCursor(key.parse(exampleKey)) }),

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import type { Database, IncidentsTable, IncidentUpdatesTable } from '../db/schema.ts';
 
 /**
@@ -188,8 +188,35 @@ export async function findIncident(db: Kysely<Database>, id: string): Promise<In
   return row ? { ...toRecord(row), providerSlug: row.provider_slug, providerName: row.provider_name } : undefined;
 }
 
-/** The timeline, oldest first. */
-export async function listIncidentUpdates(db: Kysely<Database>, incidentId: string): Promise<IncidentUpdateRecord[]> {
-  const rows = await db.selectFrom('incident_updates').selectAll().where('incident_id', '=', incidentId).orderBy('id').execute();
+/** A place in a timeline: the (at, id) of the last entry already read. */
+export interface TimelinePosition {
+  at: number;
+  id: number;
+}
+
+function isAfter(position: TimelinePosition) {
+  return (eb: ExpressionBuilder<Database, 'incident_updates'>) => eb.or([eb('created_at', '>', position.at), eb.and([eb('created_at', '=', position.at), eb('id', '>', position.id)])]);
+}
+
+/**
+ * One page of a timeline, oldest first by (at, id): `at` alone can tie (entries written in the
+ * same millisecond) and can step back with the clock, so the id breaks ties and keeps the order
+ * total. Bounded by `limit` because a flapping incident collects thousands of entries.
+ */
+export async function listIncidentUpdates(db: Kysely<Database>, incidentId: string, page: { after?: TimelinePosition | undefined; limit: number }): Promise<IncidentUpdateRecord[]> {
+  let query = db.selectFrom('incident_updates').selectAll().where('incident_id', '=', incidentId);
+  if (page.after) query = query.where(isAfter(page.after));
+  const rows = await query.orderBy('created_at').orderBy('id').limit(page.limit).execute();
   return rows.map(toUpdate);
+}
+
+/** How many entries come after `after`, for a page that shows part of a timeline and says what it left out. */
+export async function countIncidentUpdatesAfter(db: Kysely<Database>, incidentId: string, after: TimelinePosition): Promise<number> {
+  const row = await db
+    .selectFrom('incident_updates')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('incident_id', '=', incidentId)
+    .where(isAfter(after))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }

@@ -37,6 +37,11 @@ export function listQuery(exampleSlug: string) {
 }
 type ListQuery = z.infer<ReturnType<typeof listQuery>>;
 
+/** What a slug-ordered list promises its clients, for its OpenAPI description. */
+export function slugListDescription(plural: string): string {
+  return `Ordered by slug. ${plural} no longer in the config are left out unless \`include_inactive=true\`. The cursor is the last slug shown, so one added or removed between two pages moves none of the others onto a page twice or off the list.`;
+}
+
 /** One page of a slug-ordered list; the cursor is the last slug shown. */
 export async function slugPage<T extends { slug: string }, V>(
   query: ListQuery,

@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { slug } from '../../config/fields.ts';
 import type { IncidentCause, IncidentSnapshot } from '../../status/incident.ts';
 import { incidentView, type IncidentUpdateView } from '../../status/payloads.ts';
-import { findIncident, listIncidents, listIncidentUpdates, type IncidentRow } from '../../store/incidents.ts';
+import { findIncident, listIncidents, listIncidentUpdates, type IncidentRow, type IncidentUpdateRecord } from '../../store/incidents.ts';
+import type { HttpDeps } from '../deps.ts';
 import { notFound } from '../errors.ts';
-import { decodeCursor, listSchema, pageQuery, toPage } from '../pagination.ts';
+import { decodeCursor, encodeCursor, listSchema, MAX_PAGE, pageQuery, toPage } from '../pagination.ts';
 import { defineApiRoute, type ApiRoute } from '../route.ts';
 
 const causeSchema = z
@@ -59,6 +60,16 @@ const exampleIncident = {
   updated_at: '2026-11-26T14:02:30.000Z',
   resolved_at: null,
 };
+const exampleUpdate = {
+  id: 1,
+  at: exampleIncident.started_at,
+  kind: 'opened' as const,
+  status: 'open' as const,
+  severity: 'major_outage' as const,
+  affected_models: ['gpt-4o-mini'],
+  message: 'Opened: major outage; gpt-4o-mini: 3 consecutive availability failures (threshold 3)',
+  cause: exampleCause,
+};
 
 function toView(row: IncidentRow) {
   const snapshot = { ...row, cause: row.cause as IncidentCause } as IncidentSnapshot;
@@ -66,6 +77,37 @@ function toView(row: IncidentRow) {
 }
 
 const cursorKey = z.tuple([z.number(), z.string()]);
+/** A timeline cursor is the (at, id) of the last entry a page showed. */
+const timelineCursorKey = z.tuple([z.number().int(), z.number().int()]);
+
+const incidentParams = z.strictObject({ id: z.string().regex(/^inc_[A-Za-z0-9]{1,64}$/, 'must be an incident id (inc_…)').meta({ example: exampleIncident.id }) });
+
+async function getIncident(deps: HttpDeps, id: string): Promise<IncidentRow> {
+  const row = await findIncident(deps.db.kysely, id);
+  if (!row) throw notFound(`no incident has id "${id}"`);
+  return row;
+}
+
+function updateView(u: IncidentUpdateRecord): IncidentUpdateView {
+  return {
+    id: u.id,
+    at: new Date(u.at).toISOString(),
+    kind: u.kind as IncidentUpdateView['kind'],
+    status: u.status,
+    severity: u.severity as IncidentUpdateView['severity'],
+    affected_models: u.affectedModels,
+    message: u.message,
+    cause: u.cause as IncidentCause,
+  };
+}
+
+/** A page of the timeline: the detail's embedded start and every page of the timeline route, so one cursor serves both. */
+async function timelinePage(deps: HttpDeps, incidentId: string, limit: number, cursor: string | undefined) {
+  const after = decodeCursor(cursor, timelineCursorKey);
+  const rows = await listIncidentUpdates(deps.db.kysely, incidentId, { after: after && { at: after[0], id: after[1] }, limit: limit + 1 });
+  const page = toPage(rows, limit, (u) => [u.at, u.id]);
+  return { ...page, data: page.data.map(updateView) };
+}
 
 export const incidentRoutes: ApiRoute[] = [
   defineApiRoute({
@@ -103,31 +145,40 @@ export const incidentRoutes: ApiRoute[] = [
     method: 'GET',
     path: '/v1/incidents/:id',
     operationId: 'getIncident',
-    summary: 'One incident with its timeline',
-    description: 'The timeline lists every change, oldest first, each with the cause that made it.',
+    summary: 'One incident with the start of its timeline',
+    description: `\`timeline\` lists the incident's changes, oldest first, each with the cause that made it: the first ${MAX_PAGE} of them, the same first page \`GET /v1/incidents/{id}/timeline?limit=${MAX_PAGE}\` answers. A long, flapping incident has more: then \`timeline_has_more\` is true and \`timeline_next_cursor\`, passed as \`cursor\` to \`GET /v1/incidents/{id}/timeline\`, reads on from the last entry shown here.`,
     tag: 'incidents',
     auth: 'read',
-    params: z.strictObject({ id: z.string().regex(/^inc_[A-Za-z0-9]{1,64}$/, 'must be an incident id (inc_…)').meta({ example: exampleIncident.id }) }),
-    response: incidentSchema.extend({ timeline: z.array(updateSchema) }),
+    params: incidentParams,
+    response: incidentSchema.extend({
+      timeline: z.array(updateSchema).max(MAX_PAGE).describe(`The first ${MAX_PAGE} changes, oldest first.`),
+      timeline_has_more: z.boolean().describe('The timeline goes on past the entries shown.'),
+      timeline_next_cursor: z.string().nullable().describe('`cursor` for GET /v1/incidents/{id}/timeline to read the entries after these; null when `timeline` is complete.'),
+    }),
     errors: ['not_found'],
-    example: {
-      ...exampleIncident,
-      timeline: [{ id: 1, at: exampleIncident.started_at, kind: 'opened', status: 'open', severity: 'major_outage', affected_models: ['gpt-4o-mini'], message: 'Opened: major outage; gpt-4o-mini: 3 consecutive availability failures (threshold 3)', cause: exampleCause }],
-    },
+    example: { ...exampleIncident, timeline: [exampleUpdate], timeline_has_more: false, timeline_next_cursor: null },
     async handler({ params, deps }) {
-      const row = await findIncident(deps.db.kysely, params.id);
-      if (!row) throw notFound(`no incident has id "${params.id}"`);
-      const timeline: IncidentUpdateView[] = (await listIncidentUpdates(deps.db.kysely, row.id)).map((u) => ({
-        id: u.id,
-        at: new Date(u.at).toISOString(),
-        kind: u.kind as IncidentUpdateView['kind'],
-        status: u.status,
-        severity: u.severity as IncidentUpdateView['severity'],
-        affected_models: u.affectedModels,
-        message: u.message,
-        cause: u.cause as IncidentCause,
-      }));
-      return { ...toView(row), timeline };
+      const row = await getIncident(deps, params.id);
+      const timeline = await timelinePage(deps, row.id, MAX_PAGE, undefined);
+      return { ...toView(row), timeline: timeline.data, timeline_has_more: timeline.has_more, timeline_next_cursor: timeline.next_cursor };
+    },
+  }),
+  defineApiRoute({
+    method: 'GET',
+    path: '/v1/incidents/:id/timeline',
+    operationId: 'listIncidentTimeline',
+    summary: "An incident's timeline, oldest first, page by page",
+    description: `Every change of the incident, each with the cause that made it, ordered by \`at\` and then by \`id\` (entries of the same instant keep the order they were written in). The cursor is the last entry's place in that order, so a page never skips or repeats an entry, and an entry written while a client pages, being later, comes on a later page. \`GET /v1/incidents/{id}\` embeds the first ${MAX_PAGE}; its \`timeline_next_cursor\` is a \`cursor\` for this route.`,
+    tag: 'incidents',
+    auth: 'read',
+    params: incidentParams,
+    query: z.strictObject(pageQuery(timelineCursorKey, [Date.parse(exampleUpdate.at), exampleUpdate.id])),
+    response: listSchema(updateSchema),
+    errors: ['not_found'],
+    example: { data: [exampleUpdate], has_more: true, next_cursor: encodeCursor([Date.parse(exampleUpdate.at), exampleUpdate.id]) },
+    async handler({ params, query, deps }) {
+      const row = await getIncident(deps, params.id);
+      return timelinePage(deps, row.id, query.limit, query.cursor);
     },
   }),
 ];

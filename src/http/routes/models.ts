@@ -5,7 +5,7 @@ import type { HttpDeps } from '../deps.ts';
 import { notFound } from '../errors.ts';
 import { listSchema } from '../pagination.ts';
 import { defineApiRoute, type ApiRoute } from '../route.ts';
-import { breakdown, EXAMPLE_MODEL, listQuery, modelSchema, modelViews, slugPage } from './catalog-views.ts';
+import { breakdown, EXAMPLE_MODEL, listQuery, modelSchema, modelViews, slugListDescription, slugPage } from './catalog-views.ts';
 import { EXAMPLE_HEADLINE, EXAMPLE_METRICS, headlineSchema, metricsSchema, slugParams, windowQuery } from './metrics-schema.ts';
 
 /** Models across the providers serving them: the list, one model, and its blended metrics. */
@@ -30,6 +30,7 @@ export const modelRoutes: ApiRoute[] = [
     path: '/v1/models',
     operationId: 'listModels',
     summary: 'Models with the providers serving them and their current status',
+    description: slugListDescription('Models'),
     tag: 'models',
     auth: 'read',
     query: listQuery(EXAMPLE_MODEL.slug),

@@ -5,7 +5,7 @@ import type { HttpDeps } from '../deps.ts';
 import { notFound } from '../errors.ts';
 import { listSchema } from '../pagination.ts';
 import { defineApiRoute, type ApiRoute } from '../route.ts';
-import { breakdown, EXAMPLE_MEMBER, EXAMPLE_PROVIDER, listQuery, providerSchema, providerViews, slugPage } from './catalog-views.ts';
+import { breakdown, EXAMPLE_MEMBER, EXAMPLE_PROVIDER, listQuery, providerSchema, providerViews, slugListDescription, slugPage } from './catalog-views.ts';
 import { EXAMPLE_HEADLINE, EXAMPLE_METRICS, headlineSchema, metricsSchema, slugParams, windowQuery } from './metrics-schema.ts';
 
 /** Providers: the list, one provider with its models, and its metrics over a window. */
@@ -30,6 +30,7 @@ export const providerRoutes: ApiRoute[] = [
     path: '/v1/providers',
     operationId: 'listProviders',
     summary: 'Providers with their current status and models',
+    description: slugListDescription('Providers'),
     tag: 'providers',
     auth: 'read',
     query: listQuery(EXAMPLE_PROVIDER.slug),

@@ -1,11 +1,11 @@
 import { AppError } from '../../lib/errors.ts';
 import { describeCause } from '../../status/describe.ts';
 import type { Cause } from '../../status/types.ts';
-import { findIncident, listIncidentUpdates, type IncidentUpdateRecord } from '../../store/incidents.ts';
-import { formatTime, statusBadge } from '../format.ts';
+import { countIncidentUpdatesAfter, findIncident, listIncidentUpdates, type IncidentUpdateRecord, type TimelinePosition } from '../../store/incidents.ts';
+import { formatCount, formatTime, statusBadge } from '../format.ts';
 import { html, type Html } from '../html.ts';
 import type { Page } from '../layout.ts';
-import { providerHref, type PageContext } from '../page-context.ts';
+import { incidentHref, providerHref, type PageContext } from '../page-context.ts';
 import { incidentDuration, modelLinks } from './incidents.ts';
 
 const KIND_LABELS: Record<string, string> = {
@@ -15,6 +15,15 @@ const KIND_LABELS: Record<string, string> = {
   models_changed: 'Affected models changed',
   resolved: 'Resolved',
 };
+
+/** A page of the timeline, as many as the API embeds: a flapping incident's thousands of updates would make a page nobody can read. */
+const TIMELINE_PAGE = 100;
+
+/** `after` is the (at, id) of the last update a previous page showed: `<at>.<id>`. */
+function parseAfter(value: string | null): TimelinePosition | undefined {
+  const match = value === null ? null : /^(\d+)\.(\d+)$/.exec(value);
+  return match ? { at: Number(match[1]), id: Number(match[2]) } : undefined;
+}
 
 type StoredCause = Partial<Cause> & { model?: string };
 
@@ -48,7 +57,11 @@ ${causeDetail(update.cause)}
 export async function incidentPage(ctx: PageContext, id: string): Promise<Page> {
   const incident = await findIncident(ctx.db, id);
   if (!incident) throw new AppError('not_found', `no incident with id "${id}"`);
-  const updates = await listIncidentUpdates(ctx.db, id);
+  const after = parseAfter(ctx.query.get('after'));
+  const rows = await listIncidentUpdates(ctx.db, id, { after, limit: TIMELINE_PAGE + 1 });
+  const updates = rows.slice(0, TIMELINE_PAGE);
+  const last = updates.at(-1);
+  const more = rows.length > TIMELINE_PAGE && last !== undefined ? await countIncidentUpdatesAfter(ctx.db, id, last) : 0;
   const body = html`<h1>${incident.title} ${statusBadge(incident.status)} ${statusBadge(incident.severity)}</h1>
 <p class="sub">${incident.id} &middot; <a href="${providerHref(incident.providerSlug)}">${incident.providerName}</a> &middot; ${incident.scope === 'model' ? 'model-scoped' : 'provider-wide'}</p>
 <div class="metrics">
@@ -59,6 +72,8 @@ export async function incidentPage(ctx: PageContext, id: string): Promise<Page> 
 <p><strong>Affected models:</strong> ${modelLinks(incident.affectedModels)}</p>
 ${isCause(incident.cause) ? html`<p><strong>Cause:</strong> ${describeCause(incident.cause)}</p>` : ''}
 <h2>Timeline</h2>
-${updates.length === 0 ? html`<p class="sub">No updates recorded.</p>` : html`<ol class="timeline">${updates.map(timelineItem)}</ol>`}`;
+${after ? html`<p class="sub">Updates after ${formatTime(after.at)}. <a href="${incidentHref(id)}">&larr; From the start</a></p>` : ''}
+${updates.length === 0 ? html`<p class="sub">${after ? 'No later updates.' : 'No updates recorded.'}</p>` : html`<ol class="timeline">${updates.map(timelineItem)}</ol>`}
+${more > 0 && last ? html`<p class="sub">${formatCount(more)} later ${more === 1 ? 'update' : 'updates'} not shown. <a href="${incidentHref(id)}?after=${last.at}.${last.id}">Later updates &rarr;</a></p>` : ''}`;
   return { title: incident.title, section: 'incidents', body };
 }

@@ -25,11 +25,18 @@ after(() => fake.close());
 const signal = () => new AbortController().signal;
 const started = (lines: string[]) => lines.filter((line) => line.includes('probe_thread_started')).length;
 
+/**
+ * The stall these tests make: ten times what `auto` tolerates in production, because on a loaded
+ * machine (a full test run on two shared cores) the loop stood still past 50 ms by itself while
+ * probes were in flight, and `auto` rightly moved them before the test's own stall.
+ */
+const STALL_MS = 10 * AUTO_THREAD_STALL_MS;
+
 /** An `auto` prober against a fake whose answers take long enough for probes to overlap. */
 async function withAutoProber(run: (p: { prober: Prober; logger: ReturnType<typeof createMemoryLogger>; target: ResolvedTarget; batch(n: number): Promise<ProbeResult[]> }) => Promise<void>) {
   fake.setDefault(openaiStream({ firstTokenDelayMs: 100 }));
   const logger = createMemoryLogger();
-  const prober = createProber({ clock: systemClock, logger, mode: () => 'auto' });
+  const prober = createProber({ clock: systemClock, logger, mode: () => 'auto', stallMs: STALL_MS });
   const target = probeTarget({ kind: 'openai', base_url: `${fake.url}/v1` });
   const batch = (n: number) => Promise.all(Array.from({ length: n }, () => prober.probe(target, signal())));
   try {
@@ -43,7 +50,7 @@ async function withAutoProber(run: (p: { prober: Prober; logger: ReturnType<type
 /** One probe in flight while the main thread stands still for twice what `auto` tolerates. */
 async function probeThroughStall(prober: Prober, target: ResolvedTarget) {
   const probing = prober.probe(target, signal());
-  holdThread(2 * AUTO_THREAD_STALL_MS);
+  holdThread(2 * STALL_MS);
   return probing;
 }
 
@@ -51,7 +58,7 @@ test('auto: probes stay on the main thread, however many overlap, until it stall
   await withAutoProber(async ({ prober, logger, target, batch }) => {
     for (const result of await batch(20)) assert.equal(result.ok, true, result.errorMessage ?? '');
     // A stall with nothing in flight delays no timestamp.
-    holdThread(2 * AUTO_THREAD_STALL_MS);
+    holdThread(2 * STALL_MS);
     for (const result of await batch(2)) assert.equal(result.ok, true, result.errorMessage ?? '');
     assert.equal(prober.onThread(), false);
     assert.equal(started(logger.lines), 0);

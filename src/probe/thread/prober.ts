@@ -32,7 +32,14 @@ export interface Prober {
  */
 export const AUTO_THREAD_STALL_MS = 50;
 
-export function createProber(deps: { clock: Clock; logger: Logger; mode: () => TimingThreadMode }): Prober {
+export function createProber(deps: {
+  clock: Clock;
+  logger: Logger;
+  mode: () => TimingThreadMode;
+  /** AUTO_THREAD_STALL_MS unless a test on a loaded machine needs a stall no load can fake. */
+  stallMs?: number;
+}): Prober {
+  const stallMs = deps.stallMs ?? AUTO_THREAD_STALL_MS;
   const thread = createProbeThread({ logger: deps.logger });
   let inFlight = 0;
   let failed = false;
@@ -47,7 +54,7 @@ export function createProber(deps: { clock: Clock; logger: Logger; mode: () => T
   };
   const sawTurn = () => {
     const now = deps.clock.monotonic();
-    if (now - lastTurn > AUTO_THREAD_STALL_MS && !stalled) {
+    if (now - lastTurn > stallMs && !stalled) {
       stalled = true;
       // Says why the thread starts: the operator may want `always`, or to find the long work.
       deps.logger.child('prober').info('main_thread_stalled', { stalled_ms: Math.round(now - lastTurn), timing_thread: 'auto: probes move to the timing thread' });
@@ -64,7 +71,7 @@ export function createProber(deps: { clock: Clock; logger: Logger; mode: () => T
     async probe(target, signal) {
       if (watch === null && deps.mode() === 'auto' && !stalled) {
         lastTurn = deps.clock.monotonic();
-        watch = setInterval(sawTurn, AUTO_THREAD_STALL_MS / 5).unref();
+        watch = setInterval(sawTurn, stallMs / 5).unref();
       }
       inFlight += 1;
       try {

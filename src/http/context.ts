@@ -17,9 +17,14 @@ export function requestIdOf(event: H3Event): string {
   const context = event.context as Record<string, unknown>;
   let id = context[REQUEST_ID] as string | undefined;
   if (!id) {
-    sequence += 1;
-    id = `req_${PROCESS_PREFIX}${sequence.toString(36).padStart(8, '0')}`;
+    id = newRequestId();
     context[REQUEST_ID] = id;
   }
   return id;
+}
+
+/** A fresh id, for an answer given before h3 has an event (a request Node's parser refused). */
+export function newRequestId(): string {
+  sequence += 1;
+  return `req_${PROCESS_PREFIX}${sequence.toString(36).padStart(8, '0')}`;
 }

@@ -1,7 +1,10 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, maxHeaderSize, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { H3 } from 'h3';
 import { toNodeHandler } from 'h3/node';
+import { newRequestId } from './context.ts';
+import type { ErrorBody } from './errors.ts';
 
 export interface HttpServer {
   url: string;
@@ -13,6 +16,7 @@ export interface HttpServer {
 export async function listen(app: H3, host: string, port: number): Promise<HttpServer> {
   const server: Server = createServer(toNodeHandler(app));
   server.keepAliveTimeout = 5000;
+  server.on('clientError', answerUnreadable);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -33,4 +37,29 @@ export async function listen(app: H3, host: string, port: number): Promise<HttpS
         setTimeout(() => server.closeAllConnections(), 1000).unref();
       }),
   };
+}
+
+/**
+ * A request Node's parser cannot read (an unknown method, a head over its limit, broken framing)
+ * never reaches h3, and Node's own answer has an empty body and no request id. This one keeps the
+ * API's error shape, with Node's statuses: 431 for an oversized head, 408 for a timeout, else 400.
+ */
+function answerUnreadable(error: NodeJS.ErrnoException, socket: Duplex): void {
+  // Bytes written after part of another answer has gone out would corrupt it (Node checks the same).
+  const answering = (socket as Duplex & { _httpMessage?: { headersSent: boolean } })._httpMessage?.headersSent === true;
+  if (error.code === 'ECONNRESET' || !socket.writable || answering) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', `the request line and headers are larger than ${maxHeaderSize} bytes`]
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'the request was not received in time']
+        : [400, 'Bad Request', error.code === 'HPE_INVALID_METHOD' ? 'unknown HTTP method' : 'the request is not valid HTTP/1.1'];
+  const requestId = newRequestId();
+  const body = JSON.stringify({ error: 'invalid_request', message, request_id: requestId } satisfies ErrorBody);
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }

@@ -20,6 +20,10 @@ import { isMainThread } from 'node:worker_threads';
  */
 const CAPPULSE_REQUEST_ID = /^req_[0-9A-Za-z]{16}$/;
 
+/** The method as fetch sends it: it upper-cases only these six (`patch` goes out as `patch`, which Node refuses). */
+const NORMALIZED = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']);
+const sentMethod = (method) => (NORMALIZED.has(method.toUpperCase()) ? method.toUpperCase() : method);
+
 if (isMainThread) {
   const realFetch = globalThis.fetch;
   let checker;
@@ -34,7 +38,7 @@ if (isMainThread) {
     const requestId = response.headers.get('x-request-id');
     if (!url.pathname.startsWith('/v1/') || requestId === null || !CAPPULSE_REQUEST_ID.test(requestId)) return response;
     if ((response.headers.get('content-type') ?? '').startsWith('text/event-stream')) return response;
-    const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+    const method = sentMethod(init?.method ?? (input instanceof Request ? input.method : 'GET'));
     const text = await response.clone().text();
     const found = (await load())
       .problems(method, url.href, { status: response.status, headers: response.headers, text })

@@ -32,3 +32,22 @@ test('answers of fake providers, which serve /v1 paths too, are left alone', asy
   assert.equal(res.status, 200);
   assert.deepEqual(await res.json(), { unexpected: true });
 });
+
+test('the document the preload checks against is the one the server serves', async () => {
+  const { startTestApp } = await import('./helpers/app.ts');
+  const { API_ROUTES } = await import('../src/http/app.ts');
+  const { openApiRoute } = await import('../src/http/routes/openapi.ts');
+  const { VERSION } = await import('../src/version.ts');
+  // @ts-expect-error: plain JavaScript without declarations, as the preload must be.
+  const { servedDocument } = await import('./helpers/check-api-responses.mjs');
+  const t = await startTestApp({});
+  try {
+    const res = await fetch(`${t.url}/v1/openapi.json`);
+    assert.equal(res.status, 200);
+    const served = (await res.json()) as { paths: Record<string, unknown> };
+    assert.ok(Object.keys(served.paths).length > 10);
+    assert.deepEqual(served, servedDocument(API_ROUTES, openApiRoute, VERSION));
+  } finally {
+    await t.stop();
+  }
+});

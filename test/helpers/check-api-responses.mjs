@@ -24,12 +24,15 @@ const CAPPULSE_REQUEST_ID = /^req_[0-9A-Za-z]{16}$/;
 const NORMALIZED = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']);
 const sentMethod = (method) => (NORMALIZED.has(method.toUpperCase()) ? method.toUpperCase() : method);
 
+/** The document exactly as GET /v1/openapi.json serves it (test/api-openapi-every-response.test.ts compares). */
+export const servedDocument = (routes, openApiRoute, version) => openApiRoute(routes, version).handler({});
+
 if (isMainThread) {
   const realFetch = globalThis.fetch;
   let checker;
   const load = () =>
-    (checker ??= Promise.all([import('../../src/http/app.ts'), import('../../src/http/routes/openapi.ts'), import('./openapi.ts')]).then(
-      ([{ API_ROUTES }, { openApiRoute }, { openApiChecker }]) => openApiChecker('http://127.0.0.1', openApiRoute(API_ROUTES, 'test').handler({})),
+    (checker ??= Promise.all([import('../../src/http/app.ts'), import('../../src/http/routes/openapi.ts'), import('../../src/version.ts'), import('./openapi.ts')]).then(
+      ([{ API_ROUTES }, { openApiRoute }, { VERSION }, { openApiChecker }]) => openApiChecker('http://127.0.0.1', servedDocument(API_ROUTES, openApiRoute, VERSION)),
     ));
 
   globalThis.fetch = async function checkedFetch(input, init) {

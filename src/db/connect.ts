@@ -15,8 +15,9 @@ export interface Db {
   /**
    * Runs a compiled query at once, on the same connection and statement cache as kysely, without
    * kysely's per-query promises: the pipeline's per-probe statements (store/compiled-once.ts).
-   * Only safe where nothing else can be mid-transaction on the connection: inside a kysely
-   * transaction's callback (the connection is held), or between awaits outside any transaction.
+   * Only safe where no other transaction can be open on the connection: inside a callback that
+   * holds kysely's connection (store/compiled-once.ts inTransaction). Elsewhere a statement run
+   * while a kysely transaction awaits would silently become part of it.
    */
   run<R>(query: CompiledQuery<R>, parameters?: readonly unknown[]): R[];
   path: string;

@@ -1,6 +1,6 @@
 import type { CompiledQuery, Insertable, Kysely, Selectable } from 'kysely';
 import type { Database, RollupsTable } from '../db/schema.ts';
-import { addResult, emptyAgg, emptyCounts, OUTCOMES, statsDigest, type Agg, type Outcome, type ResultFacts, type ValueStats } from '../stats/aggregate.ts';
+import { addResult, emptyAgg, emptyCounts, OUTCOMES, statsDigest, type Agg, type ResultFacts, type ValueStats } from '../stats/aggregate.ts';
 import { decodeDigest, encodeDigest } from '../stats/digest-codec.ts';
 import { floorTo, HOUR, MINUTE, type Span } from '../stats/windows.ts';
 import type { StoreTx } from './compiled-once.ts';

@@ -1,4 +1,4 @@
-import { createServer, maxHeaderSize, type Server } from 'node:http';
+import { createServer, maxHeaderSize, STATUS_CODES, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { H3 } from 'h3';
@@ -51,15 +51,15 @@ function answerUnreadable(error: NodeJS.ErrnoException, socket: Duplex): void {
     socket.destroy();
     return;
   }
-  const [status, reason, message] =
+  const [status, message]: [number, string] =
     error.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, 'Request Header Fields Too Large', `the request line and headers are larger than ${maxHeaderSize} bytes`]
+      ? [431, `the request line and headers are larger than ${maxHeaderSize} bytes`]
       : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, 'Request Timeout', 'the request was not received in time']
-        : [400, 'Bad Request', error.code === 'HPE_INVALID_METHOD' ? 'unknown HTTP method' : 'the request is not valid HTTP/1.1'];
+        ? [408, 'the request was not received in time']
+        : [400, error.code === 'HPE_INVALID_METHOD' ? 'unknown HTTP method' : 'the request is not valid HTTP/1.1'];
   const requestId = newRequestId();
   const body = JSON.stringify({ error: 'invalid_request', message, request_id: requestId } satisfies ErrorBody);
   socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
   );
 }

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { slug } from '../../config/fields.ts';
-import type { IncidentCause, IncidentSnapshot } from '../../status/incident.ts';
-import { incidentView, type IncidentUpdateView } from '../../status/payloads.ts';
-import { findIncident, listIncidents, listIncidentUpdates, type IncidentRow, type IncidentUpdateRecord } from '../../store/incidents.ts';
+import type { IncidentCause, IncidentSnapshot, IncidentUpdatePlan } from '../../status/incident.ts';
+import { incidentView, updateView } from '../../status/payloads.ts';
+import { findIncident, listIncidents, listIncidentUpdates, type IncidentRow } from '../../store/incidents.ts';
 import type { HttpDeps } from '../deps.ts';
 import { notFound } from '../errors.ts';
 import { decodeCursor, encodeCursor, listSchema, MAX_PAGE, pageQuery, toPage } from '../pagination.ts';
@@ -88,25 +88,13 @@ async function getIncident(deps: HttpDeps, id: string): Promise<IncidentRow> {
   return row;
 }
 
-function updateView(u: IncidentUpdateRecord): IncidentUpdateView {
-  return {
-    id: u.id,
-    at: new Date(u.at).toISOString(),
-    kind: u.kind as IncidentUpdateView['kind'],
-    status: u.status,
-    severity: u.severity as IncidentUpdateView['severity'],
-    affected_models: u.affectedModels,
-    message: u.message,
-    cause: u.cause as IncidentCause,
-  };
-}
-
 /** A page of the timeline: the detail's embedded start and every page of the timeline route, so one cursor serves both. */
 async function timelinePage(deps: HttpDeps, incidentId: string, limit: number, cursor: string | undefined) {
   const after = decodeCursor(cursor, timelineCursorKey);
   const rows = await listIncidentUpdates(deps.db.kysely, incidentId, { after: after && { at: after[0], id: after[1] }, limit: limit + 1 });
   const page = toPage(rows, limit, (u) => [u.at, u.id]);
-  return { ...page, data: page.data.map(updateView) };
+  // A stored update is the plan it was written from (its kind, severity and cause as text/JSON).
+  return { ...page, data: page.data.map((u) => updateView(u.id, u as IncidentUpdatePlan)) };
 }
 
 export const incidentRoutes: ApiRoute[] = [

@@ -1,3 +1,4 @@
+import { MAX_PAGE } from '../../http/pagination.ts';
 import { AppError } from '../../lib/errors.ts';
 import { describeCause } from '../../status/describe.ts';
 import type { Cause } from '../../status/types.ts';
@@ -17,7 +18,7 @@ const KIND_LABELS: Record<string, string> = {
 };
 
 /** A page of the timeline, as many as the API embeds: a flapping incident's thousands of updates would make a page nobody can read. */
-const TIMELINE_PAGE = 100;
+const TIMELINE_PAGE = MAX_PAGE;
 
 /** `after` is the (at, id) of the last update a previous page showed: `<at>.<id>`. */
 function parseAfter(value: string | null): TimelinePosition | undefined {

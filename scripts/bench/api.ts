@@ -1,7 +1,9 @@
 /**
  * What API access costs: authentication (hash + cached key row + constant-time compare),
  * GCRA rate limiting, quota accounting (batched usage) and the rate-limit headers, measured against
- * a bare h3 handler returning the same JSON, in the same run.
+ * a bare h3 handler returning the same JSON, in the same run. autocannon keeps its connections
+ * alive, as API clients do, so after each connection's first request the guard skips the hash
+ * (src/http/auth-connections.ts) but still does everything else.
  *
  *   node --import tsx scripts/bench/api.ts [--seconds 2] [--rounds 9]
  *

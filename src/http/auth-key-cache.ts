@@ -3,6 +3,8 @@ import { hexDigest } from '../lib/api-key.ts';
 import { createKeyLookup, toKeyRecord, type ApiKeyRecord, type KeyLookup } from '../store/keys.ts';
 
 export interface CachedKey {
+  /** The digest as the cache's key (apiKeyDigest's latin1 text). */
+  lookup: string;
   /** The stored SHA-256 digest, decoded once, for the constant-time compare after the lookup. */
   digest: Buffer;
   record: ApiKeyRecord;
@@ -57,7 +59,7 @@ export function createKeyCache(db: Db): KeyCache {
     load(digest) {
       const row = prepared().find(hexDigest(digest));
       if (!row) return undefined;
-      const entry = { digest: Buffer.from(row.hash, 'hex'), record: toKeyRecord(row) };
+      const entry = { lookup: digest, digest: Buffer.from(row.hash, 'hex'), record: toKeyRecord(row) };
       rows.set(digest, entry);
       return entry;
     },

@@ -6,7 +6,8 @@ import type { Clock } from '../lib/clock.ts';
 import { AppError, isAppError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { ApiKeyRecord, Scope } from '../store/keys.ts';
-import { createKeyCache } from './auth-key-cache.ts';
+import { createConnectionDigests } from './auth-connections.ts';
+import { createKeyCache, type CachedKey } from './auth-key-cache.ts';
 import { createRateLimiter, monthPeriod, type GcraDecision } from './rate-limit.ts';
 import { setAccessHeaders } from './api-response.ts';
 import { anonymousRateLimitHeaders, createRateLimitHeaders, retryAfterSeconds, type QuotaState } from './rate-limit-headers.ts';
@@ -59,8 +60,7 @@ function unauthorized(message: string): AppError {
 }
 
 /** The token of `Authorization: Bearer …`; its shape and checksum are checked before any database work. */
-function bearerToken(event: H3Event): string {
-  const header = event.req.headers.get('authorization');
+function bearerToken(header: string | null): string {
   const match = header === null ? null : BEARER.exec(header);
   if (match) return match[1]!;
   if (header === null || header.trim() === '') throw unauthorized('missing Authorization header (send "Authorization: Bearer cp_live_…")');
@@ -80,14 +80,16 @@ export function createApiAccess(deps: ApiAccessDeps): ApiAccess {
   let pruneTimer: NodeJS.Timeout | undefined;
 
   const keys = createKeyCache(deps.db);
+  const connections = createConnectionDigests();
   const writeRateLimitHeaders = createRateLimitHeaders();
   const presented = Buffer.alloc(32);
   // The calendar month of the last request: recomputed only when a request falls outside it.
   let month = { start: 0, end: 0 };
   const monthOf = (now: number) => (now >= month.start && now < month.end ? month : (month = monthPeriod(now)));
 
-  const authenticate = (event: H3Event, now: number): ApiKeyRecord => {
-    const token = bearerToken(event);
+  /** The cached key the header names, hashed and compared in constant time; throws the 401. */
+  const verify = (header: string | null, now: number): CachedKey => {
+    const token = bearerToken(header);
     const digest = apiKeyDigest(token);
     // A cached digest belongs to a stored key, which was well formed; the checksum only has to
     // keep noise away from the database.
@@ -98,9 +100,19 @@ export function createApiAccess(deps: ApiAccessDeps): ApiAccess {
     }
     // Copied into one reused buffer: the guard is synchronous, so no other request can be using it.
     if (!entry || presented.write(digest, 'latin1') !== presented.length || !digestsEqual(entry.digest, presented)) throw unauthorized('unknown API key');
+    return entry;
+  };
+
+  const authenticate = (event: H3Event, now: number): ApiKeyRecord => {
+    const header = event.req.headers.get('authorization');
+    // A keep-alive connection that sends the header it last authenticated with skips the hash,
+    // not the key cache: a revoked or dropped key is looked up (and refused) as before.
+    const remembered = header === null ? undefined : connections.recall(event, header);
+    const entry = (remembered === undefined ? undefined : keys.cached(remembered, now)) ?? verify(header, now);
     const key = entry.record;
     if (key.revokedAt !== null) throw unauthorized('this API key has been revoked');
     if (key.expiresAt !== null && key.expiresAt <= now) throw unauthorized(`this API key expired at ${new Date(key.expiresAt).toISOString()}`);
+    if (remembered === undefined) connections.remember(event, header!, entry.lookup);
     return key;
   };
 

@@ -7,6 +7,7 @@ import * as status from './migrations/0005-status.ts';
 import * as webhooks from './migrations/0006-webhooks.ts';
 import * as dropRollupSpans from './migrations/0007-drop-rollup-spans.ts';
 import * as incidentTimelineOrder from './migrations/0008-incident-timeline-order.ts';
+import * as deliveriesEndpointSeq from './migrations/0009-deliveries-endpoint-seq.ts';
 
 /**
  * Every migration, imported explicitly and in order: the standalone executable bundles them, so
@@ -22,4 +23,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['0006-webhooks', webhooks],
   ['0007-drop-rollup-spans', dropRollupSpans],
   ['0008-incident-timeline-order', incidentTimelineOrder],
+  ['0009-deliveries-endpoint-seq', deliveriesEndpointSeq],
 ];

@@ -4,12 +4,26 @@ import type { AttemptRow, DeliveryRow, DeliveryStatus } from './deliveries.ts';
 
 /** Reading deliveries and their attempts, and putting failed ones back in the queue. */
 
-/** Deliveries of one endpoint, newest first, before the cursor's seq. */
-export async function listDeliveries(db: Kysely<Database>, endpointId: string, options: { status?: DeliveryStatus; limit: number; beforeSeq?: number }): Promise<DeliveryRow[]> {
+export interface DeliveryPage {
+  status?: DeliveryStatus;
+  limit: number;
+  beforeSeq?: number;
+}
+
+/**
+ * The query of one page of an endpoint's deliveries, newest first, before the cursor's seq. An
+ * index leads with (endpoint_id, seq) and one with (endpoint_id, status, seq), so either kind of
+ * page is a range scan of `limit` rows, however long the endpoint's history (test/store-query-plans.test.ts).
+ */
+export function deliveryPageQuery(db: Kysely<Database>, endpointId: string, page: DeliveryPage) {
   let query = db.selectFrom('deliveries').selectAll().where('endpoint_id', '=', endpointId);
-  if (options.status !== undefined) query = query.where('status', '=', options.status);
-  if (options.beforeSeq !== undefined) query = query.where('seq', '<', options.beforeSeq);
-  return query.orderBy('seq', 'desc').limit(options.limit).execute();
+  if (page.status !== undefined) query = query.where('status', '=', page.status);
+  if (page.beforeSeq !== undefined) query = query.where('seq', '<', page.beforeSeq);
+  return query.orderBy('seq', 'desc').limit(page.limit);
+}
+
+export async function listDeliveries(db: Kysely<Database>, endpointId: string, page: DeliveryPage): Promise<DeliveryRow[]> {
+  return deliveryPageQuery(db, endpointId, page).execute();
 }
 
 export async function findDelivery(db: Kysely<Database>, id: string): Promise<DeliveryRow | undefined> {

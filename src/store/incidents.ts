@@ -203,11 +203,20 @@ function isAfter(position: TimelinePosition) {
  * same millisecond) and can step back with the clock, so the id breaks ties and keeps the order
  * total. Bounded by `limit` because a flapping incident collects thousands of entries.
  */
-export async function listIncidentUpdates(db: Kysely<Database>, incidentId: string, page: { after?: TimelinePosition | undefined; limit: number }): Promise<IncidentUpdateRecord[]> {
+export async function listIncidentUpdates(db: Kysely<Database>, incidentId: string, page: TimelinePage): Promise<IncidentUpdateRecord[]> {
+  return (await timelinePageQuery(db, incidentId, page).execute()).map(toUpdate);
+}
+
+export interface TimelinePage {
+  after?: TimelinePosition | undefined;
+  limit: number;
+}
+
+/** listIncidentUpdates' query, so its plan can be checked (test/store-query-plans.test.ts). */
+export function timelinePageQuery(db: Kysely<Database>, incidentId: string, page: TimelinePage) {
   let query = db.selectFrom('incident_updates').selectAll().where('incident_id', '=', incidentId);
   if (page.after) query = query.where(isAfter(page.after));
-  const rows = await query.orderBy('created_at').orderBy('id').limit(page.limit).execute();
-  return rows.map(toUpdate);
+  return query.orderBy('created_at').orderBy('id').limit(page.limit);
 }
 
 /** How many entries come after `after`, for a page that shows part of a timeline and says what it left out. */

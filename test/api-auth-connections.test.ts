@@ -165,6 +165,26 @@ test('a header that differs in one character from the one the connection authent
   }
 });
 
+test('sameText reads every character of both texts, wherever they first differ', () => {
+  // Its time must not tell how much of a key was right: a short-circuiting compare (=== or a loop
+  // that stops at the first difference) reads fewer characters the earlier the texts differ.
+  const key = 'Bearer cp_live_0123456789abcdefghijABCDEFGHIJ012345';
+  const spy = mock.method(String.prototype, 'charCodeAt');
+  try {
+    for (const at of [0, 7, 20, key.length - 1]) {
+      const other = `${key.slice(0, at)}${key[at] === 'x' ? 'y' : 'x'}${key.slice(at + 1)}`;
+      spy.mock.resetCalls();
+      assert.equal(sameText(key, other), false);
+      assert.equal(spy.mock.callCount(), 2 * key.length, `texts that differ at ${at}`);
+    }
+    spy.mock.resetCalls();
+    assert.equal(sameText(key, key.slice()), true);
+    assert.equal(spy.mock.callCount(), 2 * key.length, 'equal texts');
+  } finally {
+    spy.mock.restore();
+  }
+});
+
 test('sameText: equal only when every character is', () => {
   assert.equal(sameText('', ''), true);
   assert.equal(sameText('Bearer cp_live_abc', 'Bearer cp_live_abc'), true);

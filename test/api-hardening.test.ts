@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { METHODS, request } from 'node:http';
 import { after, before, test } from 'node:test';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { createTestKeys, type TestKeys } from './helpers/keys.ts';
@@ -97,6 +97,31 @@ test('wrong methods on known paths answer 405 with Allow; HEAD follows GET', asy
   assert.equal(head.status, 200);
   assert.equal(head.text, '');
   assert.equal((await api.fetch('/v1/nothing-here', { headers: keys.auth() })).status, 404);
+});
+
+test('every other method Node accepts answers 405 with Allow on a known path too (PROPFIND, PURGE, …)', async () => {
+  const url = new URL('/v1/usage', t.url);
+  const ask = (method: string) =>
+    new Promise<{ status: number; allow: string | undefined; body: string }>((resolve, reject) => {
+      const req = request({ host: url.hostname, port: url.port, path: url.pathname, method, headers: keys.auth() }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, allow: res.headers.allow, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  // CONNECT never reaches a request handler in Node; GET and HEAD are the route's own.
+  const others = METHODS.filter((method) => !['CONNECT', 'GET', 'HEAD'].includes(method));
+  assert.ok(others.includes('PROPFIND') && others.length > 20);
+  for (const method of others) {
+    const res = await ask(method);
+    assert.equal(res.status, 405, `${method}: ${res.body}`);
+    assert.equal(res.allow, 'GET, HEAD', method);
+    const body = JSON.parse(res.body) as { error: string; request_id: string };
+    assert.equal(body.error, 'method_not_allowed', method);
+    assert.match(body.request_id, /^req_/, method);
+  }
 });
 
 test('pagination is stable and cursors are opaque', async () => {

@@ -13,7 +13,9 @@ test('cappulse keys create prints the key once; list never shows it; revoke stop
   const dir = tempDir();
   const db = dir.file('cappulse.db');
   try {
+    const ranFrom = Date.now();
     const created = await cli('keys', 'create', '--db', db, '--name', 'grafana', '--scope', 'read', '--rate-limit', '30', '--quota', '500', '--expires', '90d');
+    const ranTo = Date.now();
     assert.equal(created.code, 0, created.err);
     const key = /(cp_live_[0-9A-Za-z]{38})/.exec(created.out)?.[1];
     assert.ok(key, created.out);
@@ -28,6 +30,10 @@ test('cappulse keys create prints the key once; list never shows it; revoke stop
     const json = await cli('keys', 'list', '--db', db, '--json');
     assert.ok(!json.out.includes(key));
     assert.equal(JSON.parse(json.out)[0].rateLimit, 30);
+    // --expires 90d: ninety days from when the command ran (the CLI reads the real clock).
+    const expiresAt = JSON.parse(json.out)[0].expiresAt as number;
+    const ninetyDays = 90 * 86_400_000;
+    assert.ok(expiresAt >= ranFrom + ninetyDays && expiresAt <= ranTo + ninetyDays, `expiresAt ${expiresAt} is not 90 days after the command`);
 
     // The same key against a server on that file: works, then the CLI revokes it and it stops,
     // within the guard's recheck interval of the server's (injected) clock.

@@ -90,21 +90,29 @@ test('every path and query parameter has an example, and its own schema accepts 
   assert.equal(ajv.validate({ type: 'string', format: 'slug' }, 'Not A Slug'), false, 'the slug format is checked, not skipped');
 });
 
+/**
+ * A request of `route` built from the document's examples: its path and query parameters, and
+ * the request example as the body, so that an answer can only be about what a test changes.
+ */
+function exampleRequest(route: (typeof API_ROUTES)[number], extraQuery: Record<string, string> = {}) {
+  const op = api.document.paths[openApiPath(route.path)][route.method.toLowerCase()];
+  const parameters = op.parameters as Parameter[];
+  let path = openApiPath(route.path);
+  const query = new URLSearchParams();
+  for (const p of parameters) {
+    if (p.in === 'path') path = path.replace(`{${p.name}}`, encodeURIComponent(String(p.example)));
+    else query.set(p.name, String(p.example));
+  }
+  for (const [name, value] of Object.entries(extraQuery)) query.set(name, value);
+  const body = route.body ? JSON.stringify(route.requestExample) : undefined;
+  return { parameters, url: query.size > 0 ? `${path}?${query}` : path, init: { method: route.method, ...(body ? { body } : {}) } };
+}
+
 test('the server accepts every operation’s example parameters (a 404 only from looking the example id up)', async () => {
   for (const route of API_ROUTES) {
-    const op = api.document.paths[openApiPath(route.path)][route.method.toLowerCase()];
-    const parameters = op.parameters as Parameter[];
+    const { parameters, url, init } = exampleRequest(route);
     if (parameters.length === 0) continue;
-    let path = openApiPath(route.path);
-    const query = new URLSearchParams();
-    for (const p of parameters) {
-      if (p.in === 'path') path = path.replace(`{${p.name}}`, encodeURIComponent(String(p.example)));
-      else query.set(p.name, String(p.example));
-    }
-    const url = query.size > 0 ? `${path}?${query}` : path;
-    // The request example goes along, so that a 400 can only be about the parameters.
-    const body = route.body ? JSON.stringify(route.requestExample) : undefined;
-    const res = await api.fetch(url, { method: route.method, headers: keys.auth('admin'), ...(body ? { body } : {}) });
+    const res = await api.fetch(url, { ...init, headers: keys.auth('admin') });
     const said = `${route.method} ${url} → ${res.status} ${res.text.slice(0, 300)}`;
     if (res.status === 404) {
       // Naming the id proves the handler looked it up, so the route matched and the parameters parsed.
@@ -113,6 +121,26 @@ test('the server accepts every operation’s example parameters (a 404 only from
     } else {
       assert.ok(res.status >= 200 && res.status < 300, `${route.operationId}: its example parameters were not accepted: ${said}`);
     }
+  }
+});
+
+test('every route but the document itself answers 401 without a key, before looking at anything else', async () => {
+  for (const route of API_ROUTES) {
+    assert.notEqual(route.auth, 'none', `${route.operationId} needs no key: only GET /v1/openapi.json may`);
+    const { url, init } = exampleRequest(route);
+    const res = await api.fetch(url, { ...init, headers: { 'content-type': 'application/json' } });
+    assert.equal(res.status, 401, `${route.method} ${url} without a key → ${res.status} ${res.text.slice(0, 200)}`);
+    assert.equal(res.body.error, 'unauthorized');
+  }
+});
+
+test('every route refuses a query parameter it does not know, naming it', async () => {
+  for (const route of API_ROUTES) {
+    const { url, init } = exampleRequest(route, { colour: 'blue' });
+    const res = await api.fetch(url, { ...init, headers: keys.auth('admin') });
+    assert.equal(res.status, 400, `${route.method} ${url} → ${res.status} ${res.text.slice(0, 200)}`);
+    assert.equal(res.body.error, 'invalid_request');
+    assert.match(res.body.message, /colour/, `${route.operationId}: the message names the parameter`);
   }
 });
 

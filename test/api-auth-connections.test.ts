@@ -10,6 +10,7 @@ import { createManualClock } from '../src/lib/clock.ts';
 import { issueApiKey, revokeApiKey } from '../src/store/keys.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { createTestKey } from './helpers/keys.ts';
+import { loadOpenApi, type OpenApiChecker } from './helpers/openapi.ts';
 
 // The guard remembers, per keep-alive connection, the Authorization header it last authenticated
 // and skips hashing it again (src/http/auth-connections.ts). These tests hold one connection open
@@ -17,9 +18,11 @@ import { createTestKey } from './helpers/keys.ts';
 // different key on the same connection are all decided as on a fresh connection.
 const clock = createManualClock(Date.parse('2026-11-26T12:00:00Z'));
 let t: TestApp;
+let api: OpenApiChecker;
 
 before(async () => {
   t = await startTestApp({}, { clock });
+  api = await loadOpenApi(t.url);
 });
 after(() => t.stop());
 
@@ -38,7 +41,13 @@ function connection() {
       const req = http.get(`${t.url}${path}`, { agent, headers: { authorization: `${scheme} ${key}` } }, (res) => {
         let text = '';
         res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) as Answer['body'], reused: req.reusedSocket }));
+        res.on('end', () => {
+          // node:http answers are not seen by the fetch preload: check them against the document here.
+          const headers = new Headers(Object.entries(res.headers).map(([name, value]) => [name, String(value)] as [string, string]));
+          const problems = api.problems('GET', path, { status: res.statusCode!, headers, text });
+          if (problems.length > 0) reject(new Error(`GET ${path} differs from the OpenAPI document: ${problems.join('; ')}`));
+          else resolve({ status: res.statusCode!, body: JSON.parse(text) as Answer['body'], reused: req.reusedSocket });
+        });
       });
       req.on('error', reject);
     });

@@ -66,7 +66,7 @@ export const keyRoutes: ApiRoute[] = [
     method: 'GET',
     path: '/v1/keys',
     operationId: 'listKeys',
-    summary: 'List API keys (never their secrets)',
+    summary: 'List API keys, newest first (never their secrets)',
     tag: 'keys',
     auth: 'admin',
     query: z.strictObject(pageQuery(cursorKey, [Date.parse(EXAMPLE_KEY.created_at), EXAMPLE_KEY.id])),

@@ -66,7 +66,7 @@ export const webhookEndpointRoutes: ApiRoute[] = [
     method: 'GET',
     path: '/v1/webhooks/endpoints',
     operationId: 'listWebhookEndpoints',
-    summary: 'List webhook endpoints (config and API ones; never their secrets)',
+    summary: 'List webhook endpoints, oldest first (config and API ones; never their secrets)',
     tag: 'webhooks',
     auth: 'admin',
     query: z.strictObject(pageQuery(cursorKey, [Date.parse(EXAMPLE_ENDPOINT.created_at), EXAMPLE_ENDPOINT.id])),

@@ -15,9 +15,9 @@ import { assertPagesCover, assertPagingErrors, type GetPage, type ListPage } fro
  * real server. The three time-ordered lists get rows in runs that share one created_at or
  * started_at (the manual clock stands still between them), so only the id tie-break of their
  * documented order keeps a page boundary inside a run from repeating or skipping a row. The
- * expected order is worked out here from the rows in the table, not asked of the store. (The
- * keys and endpoints routes state no order in the OpenAPI document; theirs is the one their
- * store functions promise: keys newest first, endpoints by creation.)
+ * expected order is worked out here from the rows in the table, not asked of the store: the
+ * order each route's summary in the OpenAPI document states (keys and incidents newest first,
+ * endpoints oldest first, providers by slug).
  */
 const T0 = Date.UTC(2026, 10, 20);
 const MIN = 60_000;

@@ -4,14 +4,14 @@ import type { H3Event } from 'h3';
  * The Authorization header each keep-alive connection last authenticated with, and the digest it
  * hashed to, so the connection's next requests with the same header skip SHA-256.
  *
- * Why: under load, hashing the key with node:crypto cost about 8–15 µs of server CPU per request
+ * Why: under load, hashing the key with node:crypto cost about 7–15 µs of server CPU per request
  * (0.4 µs in a hot loop; OpenSSL's one-shot digest runs cold between requests), the largest part
  * of what the guard adds to an answer (scripts/bench/api.ts, BENCHMARKS.md "api").
  *
  * What is kept, and for how long: the header text of the connection's last authenticated request,
  * which Node holds anyway while that request is served, stays referenced until the connection is
- * closed and collected (Node closes an idle keep-alive connection after 5 s). Nothing is written
- * anywhere, and only a connection that itself sent the header can match it.
+ * closed and collected (server.ts closes an idle keep-alive connection after 5 s). Nothing is
+ * written anywhere, and only a connection that itself sent the header can match it.
  *
  * The remembered digest is only a shortcut to the key cache: the guard still looks the key up
  * there on every request (so a revoke, even by another process, still takes effect within

@@ -11,9 +11,10 @@ export interface DeliveryPage {
 }
 
 /**
- * The query of one page of an endpoint's deliveries, newest first, before the cursor's seq. An
- * index leads with (endpoint_id, seq) and one with (endpoint_id, status, seq), so either kind of
- * page is a range scan of `limit` rows, however long the endpoint's history (test/store-query-plans.test.ts).
+ * The query of one page of an endpoint's deliveries, newest first, before the cursor's seq. One
+ * index is (endpoint_id, seq), another (endpoint_id, status, seq), so a page with or without a
+ * status is a range scan of `limit` rows however long the endpoint's history
+ * (test/store-query-plans.test.ts).
  */
 export function deliveryPageQuery(db: Kysely<Database>, endpointId: string, page: DeliveryPage) {
   let query = db.selectFrom('deliveries').selectAll().where('endpoint_id', '=', endpointId);

@@ -122,3 +122,30 @@ test('kept rollup buckets give exactly the rows a rebuild gives, whatever else w
     await m.close();
   }
 });
+
+test('kept buckets of a target no longer written are dropped after an hour, and its rows are read again', async () => {
+  const m = await openMetricsDb([{ slug: 'p', models: ['a', 'b'] }]);
+  try {
+    const writer = createRollupWriter();
+    const [kept, dropped] = m.targets as [(typeof m.targets)[number], (typeof m.targets)[number]];
+    const hour = Date.UTC(2026, 0, 1, 10);
+    const apply = (targetId: number, startedAt: number) => writer.apply(storeTx(m.db), targetId, probeResult({ startedAt, ok: true, latencyMs: 100, ttftMs: 30 }));
+    apply(kept.id, hour + 5 * MINUTE);
+    apply(dropped.id, hour + 6 * MINUTE);
+    assert.equal(writer.keptTargets(), 2);
+    // The next hour: the other target's hour bucket is only one behind, still kept.
+    apply(kept.id, hour + 65 * MINUTE);
+    assert.equal(writer.keptTargets(), 2);
+    // Two hours on (a reload removed it, say): dropped.
+    apply(kept.id, hour + 125 * MINUTE);
+    assert.equal(writer.keptTargets(), 1);
+    // A late result in its old buckets reads the rows again instead of starting them afresh.
+    apply(dropped.id, hour + 6 * MINUTE + 1);
+    const hourRow = await m.db.kysely.selectFrom('rollups_hour').select('probes').where('target_id', '=', dropped.id).where('bucket', '=', hour).executeTakeFirstOrThrow();
+    assert.equal(hourRow.probes, 2);
+    const minuteRow = await m.db.kysely.selectFrom('rollups_minute').select('probes').where('target_id', '=', dropped.id).where('bucket', '=', hour + 6 * MINUTE).executeTakeFirstOrThrow();
+    assert.equal(minuteRow.probes, 2);
+  } finally {
+    await m.close();
+  }
+});

@@ -7,7 +7,7 @@ import { openDatabase } from '../src/db/connect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import type { Database } from '../src/db/schema.ts';
 import type { ErrorClass, ProbeResult } from '../src/probe/types.ts';
-import { createOutcomeWindows } from '../src/scheduler/outcome-window.ts';
+import { createOutcomeWindows, UNUSED_COPY_MS } from '../src/scheduler/outcome-window.ts';
 import { thresholdsFor, type ResolvedThresholds } from '../src/status/thresholds.ts';
 import { syncCatalog } from '../src/store/catalog.ts';
 import { storeTx } from '../src/store/compiled-once.ts';
@@ -30,15 +30,24 @@ function lcg(seed: number) {
   return () => ((state = (state * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
 }
 
-test('the kept outcome windows give exactly what reading the table gives, whatever else writes it', async () => {
+/** A migrated file with one provider and two targets; `close` removes it. */
+async function openWindowDb(now: number) {
   const dir = tempDir();
   const db = openDatabase(dir.file('w.db'));
+  await migrateToLatest(db.kysely);
+  const config = validateConfig({ providers: [{ slug: 'p', kind: 'openai', base_url: 'http://127.0.0.1:9/v1', api_key: 'k', models: [{ slug: 'a' }, { slug: 'b' }] }] });
+  const targets = await syncCatalog(db.kysely, resolveTargets(config), now);
+  const close = async () => {
+    await db.close();
+    dir.remove();
+  };
+  return { db, targets, thresholds: thresholdsFor(config, 'p', 'a'), close };
+}
+
+test('the kept outcome windows give exactly what reading the table gives, whatever else writes it', async () => {
+  let now = Date.UTC(2026, 10, 1);
+  const { db, targets, thresholds: base, close } = await openWindowDb(now);
   try {
-    await migrateToLatest(db.kysely);
-    const config = validateConfig({ providers: [{ slug: 'p', kind: 'openai', base_url: 'http://127.0.0.1:9/v1', api_key: 'k', models: [{ slug: 'a' }, { slug: 'b' }] }] });
-    let now = Date.UTC(2026, 10, 1);
-    const targets = await syncCatalog(db.kysely, resolveTargets(config), now);
-    const base = thresholdsFor(config, 'p', 'a');
     // A reload can widen or narrow the windows and change how many newest rows the runs need.
     const variants: ResolvedThresholds[] = [
       base,
@@ -90,7 +99,32 @@ test('the kept outcome windows give exactly what reading the table gives, whatev
     }
     assert.ok(checks > 1200);
   } finally {
-    await db.close();
-    dir.remove();
+    await close();
+  }
+});
+
+test('the copy of a target no longer evaluated is dropped after an hour, and read again when needed', async () => {
+  let now = Date.UTC(2026, 10, 1);
+  const { db, targets, thresholds: t, close } = await openWindowDb(now);
+  try {
+    const windows = createOutcomeWindows(createStatusStatements());
+    const insert = createResultInserter();
+    const [used, removed] = targets as [(typeof targets)[number], (typeof targets)[number]];
+    const store = (targetId: number) => insert(storeTx(db), targetId, { startedAt: now, ok: true, errorClass: null, httpStatus: 200, latencyMs: 120, ttftMs: null, ttfbMs: null, outputTokens: null, requestId: null, rateLimit: null, errorMessage: null });
+    const evaluate = (targetId: number) => windows.recent(storeTx(db), targetId, store(targetId), t, now);
+    await evaluate(used.id);
+    await evaluate(removed.id);
+    assert.equal(windows.keptTargets(), 2);
+    now += UNUSED_COPY_MS / 2;
+    await evaluate(used.id);
+    assert.equal(windows.keptTargets(), 2, 'half an hour unused: still kept');
+    now += UNUSED_COPY_MS / 2;
+    await evaluate(used.id);
+    assert.equal(windows.keptTargets(), 1, 'an hour unused: dropped');
+    now += MIN;
+    assert.deepEqual(await evaluate(removed.id), await oracle(db.kysely, removed.id, t, now), 'read again, the same rows');
+    assert.equal(windows.keptTargets(), 2);
+  } finally {
+    await close();
   }
 });

@@ -8,7 +8,12 @@ import { listOutcomes, type OutcomeRow, type StatusStatements } from '../store/s
 interface Copy {
   from: number;
   rows: OutcomeRow[];
+  /** The clock of the last evaluation that used this copy. */
+  usedAt: number;
 }
+
+/** Copies unused this long are dropped (see createOutcomeWindows). */
+export const UNUSED_COPY_MS = 60 * 60_000;
 
 const newerFirst = (a: OutcomeRow, b: OutcomeRow) => b.startedAt - a.startedAt || b.id - a.id;
 
@@ -39,15 +44,25 @@ function sameAs(copy: Copy, tally: { count: number; maxId: number | null; sumId:
  */
 export function createOutcomeWindows(statements: StatusStatements) {
   const copies = new Map<number, Copy>();
+  // Copies of targets no longer evaluated (removed by a reload, or probed less than hourly) are
+  // dropped once unused for UNUSED_COPY_MS, checked at most that often: the map holds the targets
+  // in use, not every target the process ever evaluated. A dropped copy is read again when needed.
+  let sweptAt = -Infinity;
+  const sweep = (now: number) => {
+    sweptAt = now;
+    for (const [targetId, copy] of copies) if (copy.usedAt <= now - UNUSED_COPY_MS) copies.delete(targetId);
+  };
 
-  const reload = async (tx: StoreTx, targetId: number, from: number): Promise<Copy> => {
-    const copy = { from, rows: await listOutcomes(tx.kysely, targetId, { from, to: Number.MAX_SAFE_INTEGER }) };
+  const reload = async (tx: StoreTx, targetId: number, from: number, now: number): Promise<Copy> => {
+    const copy = { from, rows: await listOutcomes(tx.kysely, targetId, { from, to: Number.MAX_SAFE_INTEGER }), usedAt: now };
     copies.set(targetId, copy);
     return copy;
   };
 
   return {
     async recent(tx: StoreTx, targetId: number, stored: StoredResult | undefined, t: ResolvedThresholds, now: number): Promise<Outcome[]> {
+      // A clock set back must not postpone the next sweep until it catches up.
+      if (now - sweptAt >= UNUSED_COPY_MS || now < sweptAt) sweep(now);
       const from = now - longestWindowMs(t);
       let copy = copies.get(targetId);
       // A copy starting after the window (the clock went back, or a reload widened a window) lacks rows.
@@ -63,9 +78,10 @@ export function createOutcomeWindows(statements: StatusStatements) {
       if (copy !== undefined) {
         while (copy.rows.length > 0 && copy.rows.at(-1)!.startedAt < from) copy.rows.pop();
         copy.from = from;
+        copy.usedAt = now;
         if (!sameAs(copy, statements.tallyOutcomes(tx, targetId, from))) copy = undefined;
       }
-      copy ??= await reload(tx, targetId, from);
+      copy ??= await reload(tx, targetId, from, now);
 
       const windowed = copy.rows.filter((row) => row.startedAt < now + 1);
       const need = Math.max(t.majorConsecutiveFailures, t.recoverySuccesses);
@@ -76,5 +92,7 @@ export function createOutcomeWindows(statements: StatusStatements) {
     forget(targetId: number): void {
       copies.delete(targetId);
     },
+    /** How many targets have a copy kept (for tests: the map must not outgrow the targets in use). */
+    keptTargets: (): number => copies.size,
   };
 }

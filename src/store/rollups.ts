@@ -15,6 +15,7 @@ export const ROLLUP_LEVELS: ReadonlyArray<{ table: RollupTable; size: number }> 
   { table: 'rollups_minute', size: MINUTE },
   { table: 'rollups_hour', size: HOUR },
 ];
+const HOUR_LEVEL = 1;
 
 export type RollupRow = Selectable<RollupsTable>;
 
@@ -92,6 +93,8 @@ export interface RollupWriter {
   apply(tx: StoreTx, targetId: number, result: ResultFacts): void;
   /** The transaction an `apply` for this target ran in rolled back: drop what it kept. */
   forget(targetId: number): void;
+  /** How many targets have buckets kept (for tests: the map must not outgrow the targets in use). */
+  keptTargets(): number;
   /** Writes whole rows (a rebuild), replacing any with the same (target, bucket). */
   write(trx: Kysely<Database>, table: RollupTable, rows: readonly Insertable<RollupsTable>[]): Promise<void>;
 }
@@ -139,6 +142,14 @@ export function createRollupWriter(): RollupWriter {
     return { rollups_minute: level('rollups_minute'), rollups_hour: level('rollups_hour') };
   };
   const kept = new Map<number, Kept[]>();
+  // A kept bucket only saves a read while results still land in it. Once an hour, targets whose
+  // newest kept hour is over an hour old (removed by a reload, or probed less than hourly) are
+  // dropped, so the map holds the targets in use, not every target the process ever stored.
+  let sweptHour = -Infinity;
+  const sweep = (hour: number) => {
+    sweptHour = hour;
+    for (const [targetId, levels] of kept) if ((levels[HOUR_LEVEL]?.bucket ?? -Infinity) < hour - HOUR) kept.delete(targetId);
+  };
   return {
     async write(trx, table, rows) {
       compiled ??= compile(trx);
@@ -146,6 +157,8 @@ export function createRollupWriter(): RollupWriter {
     },
     apply(tx, targetId, result) {
       compiled ??= compile(tx.kysely);
+      const hour = floorTo(result.startedAt, HOUR);
+      if (hour > sweptHour) sweep(hour);
       let levels = kept.get(targetId);
       if (levels === undefined) kept.set(targetId, (levels = []));
       ROLLUP_LEVELS.forEach(({ table, size }, level) => {
@@ -168,6 +181,7 @@ export function createRollupWriter(): RollupWriter {
     forget(targetId) {
       kept.delete(targetId);
     },
+    keptTargets: () => kept.size,
   };
 }
 

@@ -2,7 +2,7 @@ import type { CompiledQuery, Insertable, Kysely, Selectable } from 'kysely';
 import type { Database, RollupsTable } from '../db/schema.ts';
 import { addResult, emptyAgg, emptyCounts, OUTCOMES, statsDigest, type Agg, type ResultFacts, type ValueStats } from '../stats/aggregate.ts';
 import { decodeDigest, encodeDigest } from '../stats/digest-codec.ts';
-import { floorTo, HOUR, MINUTE, type Span } from '../stats/windows.ts';
+import { DAY, floorTo, HOUR, MINUTE, type Span } from '../stats/windows.ts';
 import type { StoreTx } from './compiled-once.ts';
 
 /**
@@ -15,7 +15,7 @@ export const ROLLUP_LEVELS: ReadonlyArray<{ table: RollupTable; size: number }> 
   { table: 'rollups_minute', size: MINUTE },
   { table: 'rollups_hour', size: HOUR },
 ];
-const HOUR_LEVEL = 1;
+const HOUR_LEVEL = ROLLUP_LEVELS.findIndex((level) => level.size === HOUR);
 
 export type RollupRow = Selectable<RollupsTable>;
 
@@ -158,7 +158,8 @@ export function createRollupWriter(): RollupWriter {
     apply(tx, targetId, result) {
       compiled ??= compile(tx.kysely);
       const hour = floorTo(result.startedAt, HOUR);
-      if (hour > sweptHour) sweep(hour);
+      // Late results (a slow probe) land in older hours; one a day older means the clock went back.
+      if (hour > sweptHour || hour < sweptHour - DAY) sweep(hour);
       let levels = kept.get(targetId);
       if (levels === undefined) kept.set(targetId, (levels = []));
       ROLLUP_LEVELS.forEach(({ table, size }, level) => {

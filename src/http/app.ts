@@ -5,7 +5,7 @@ import { createApiAccess } from './auth.ts';
 import { requestIdOf } from './context.ts';
 import type { HttpDeps } from './deps.ts';
 import { toErrorResponse } from './errors.ts';
-import { mountMethodNotAllowed } from './method-not-allowed.ts';
+import { createMethodNotAllowed } from './method-not-allowed.ts';
 import { mountRoutes, type ApiRoute } from './route.ts';
 import { createWindowCache } from '../store/window-cache.ts';
 import { keyRoutes } from './routes/keys.ts';
@@ -44,19 +44,21 @@ export function createHttpApp(deps: HttpDeps): H3 {
   // the rate-limit headers too, so every /v1 answer does; a spent budget turns it into the 429.
   const limitUnrouted = async (error: HTTPError, event: H3Event): Promise<HTTPError | AppError> => {
     if (!event.url.pathname.startsWith('/v1/') || accessHeadersOf(event).length > 0) return error;
+    // No route matched: a known path asked with another method is a 405, not a 404.
+    const unrouted = (error.status === 404 && methodNotAllowed(event.req.method, event.url.pathname)) || error;
     try {
       await access.admitUnrouted(event);
-      return error;
+      return unrouted;
     } catch (refused) {
       // The guard refuses with an AppError (the 429); anything else is our failure: a 500.
       return isAppError(refused) ? refused : new HTTPError({ cause: refused });
     }
   };
   const apiRoutes = [...API_ROUTES, openApiRoute(API_ROUTES, deps.version)];
+  const methodNotAllowed = createMethodNotAllowed(apiRoutes);
   // One window cache for the API and the dashboard: both read the same scopes' closed time.
   const windows = deps.windows ?? createWindowCache();
   mountRoutes(app, { ...deps, access, windows }, apiRoutes, access.guard);
-  mountMethodNotAllowed(app, apiRoutes);
   for (const register of PLAIN_ROUTES) register(app, { ...deps, access, windows });
   return app;
 }

@@ -53,13 +53,39 @@ interface Entry {
   skipped: number;
 }
 
+/**
+ * A count of runs and whoever waits for it to reach zero. A count, not a Set of the runs'
+ * promises: a long-lived Set with an entry added and deleted per probe leaves old tables behind
+ * that keep finished probes alive through young-generation collections (src/lib/abort-listeners.ts).
+ */
+function createCount() {
+  let count = 0;
+  let waiters: Array<() => void> = [];
+  return {
+    value: () => count,
+    up() {
+      count += 1;
+    },
+    down() {
+      count -= 1;
+      if (count > 0) return;
+      const waking = waiters;
+      waiters = [];
+      for (const wake of waking) wake();
+    },
+    /** Resolves once the count is zero (at once if it is). */
+    zero: () => (count === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))),
+  };
+}
+
 export function createScheduler(deps: SchedulerDeps): Scheduler {
   const { clock, timers, pipeline } = deps;
   const log = deps.logger.child('scheduler');
   const entries = new Map<string, Entry>();
-  const running = new Set<Promise<unknown>>();
+  /** Runs started and not finished: waiting out their offset, queued for a slot or probing. */
+  const running = createCount();
   /** Runs past their offset: queued for a slot or probing. */
-  const active = new Set<Promise<unknown>>();
+  const active = createCount();
   const slots = createSlots(deps.concurrency);
   // One signal for every probe in flight: they share its single listener (lib/abort-listeners.ts).
   const abandon = new AbortController();
@@ -68,7 +94,6 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
 
   const waitOffset = (entry: Entry, ms: number) =>
     new Promise<boolean>((resolve) => {
-      if (ms <= 0) return resolve(true);
       const cancel = timers.delay(ms, () => {
         entry.cancelWait = null;
         resolve(true);
@@ -80,22 +105,19 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       };
     });
 
+  /**
+   * A run from its offset to the stored result, as one async function: each level of async
+   * function a probe waits in keeps a frame, a promise and a reaction alive for as long as the
+   * probe is in flight, and young-generation collections copy all of it (BENCHMARKS.md, prober).
+   */
   const execute = async (entry: Entry, offsetMs: number, rethrow: boolean): Promise<StoredResult | undefined> => {
-    if (!(await waitOffset(entry, offsetMs))) return undefined;
-    let done = () => {};
-    const finished = new Promise<void>((resolve) => (done = resolve));
-    active.add(finished);
+    if (offsetMs > 0 && !(await waitOffset(entry, offsetMs))) return undefined;
+    const { target } = entry;
+    active.up();
+    let slot = false;
     try {
-      return await probeInSlot(entry.target, rethrow);
-    } finally {
-      active.delete(finished);
-      done();
-    }
-  };
-
-  const probeInSlot = async (target: ProbeTarget, rethrow: boolean): Promise<StoredResult | undefined> => {
-    if (!(await slots.acquire())) return undefined;
-    try {
+      slot = await slots.acquire();
+      if (!slot) return undefined;
       const result = await deps.probe(target, abandon.signal);
       if (abandon.signal.aborted) {
         log.warn('probe_abandoned', { target: target.key, reason: 'stopping' });
@@ -114,17 +136,18 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       if (rethrow) throw error;
       return undefined;
     } finally {
-      slots.release();
+      if (slot) slots.release();
+      active.down();
     }
   };
 
   const start = (entry: Entry, offsetMs: number, rethrow = false) => {
     const run = execute(entry, offsetMs, rethrow);
     entry.busy = run;
-    running.add(run);
+    running.up();
     const clear = () => {
-      running.delete(run);
       if (entry.busy === run) entry.busy = null;
+      running.down();
     };
     run.then(clear, clear);
     return run;
@@ -189,14 +212,14 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       return stored;
     },
 
-    async idle() {
-      while (active.size > 0) await Promise.allSettled([...active]);
+    idle() {
+      return active.zero();
     },
 
     stats() {
       const skippedByTarget: Record<string, number> = {};
       for (const [key, entry] of entries) if (entry.skipped > 0) skippedByTarget[key] = entry.skipped;
-      return { jobs: entries.size, inFlight: running.size, skipped: skippedTotal, skippedByTarget };
+      return { jobs: entries.size, inFlight: running.value(), skipped: skippedTotal, skippedByTarget };
     },
 
     async stop(options = {}) {
@@ -206,10 +229,10 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         entry.cancelWait?.();
       }
       slots.close();
-      if (running.size === 0) return;
-      log.info('waiting_for_probes', { in_flight: running.size });
+      if (running.value() === 0) return;
+      log.info('waiting_for_probes', { in_flight: running.value() });
       const cancel = options.graceMs === undefined ? undefined : timers.delay(options.graceMs, () => abandon.abort());
-      await Promise.allSettled([...running]);
+      await running.zero();
       cancel?.();
     },
   };

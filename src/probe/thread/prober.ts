@@ -67,32 +67,40 @@ export function createProber(deps: {
     const mode = deps.mode();
     return mode === 'always' || (mode === 'auto' && !failed && (thread.running() || stalled));
   };
+  const probeDeps = { clock: deps.clock };
+  const probeTracked = async (target: ResolvedTarget, signal: AbortSignal): Promise<ProbeResult> => {
+    if (watch === null && deps.mode() === 'auto' && !stalled) {
+      lastTurn = deps.clock.monotonic();
+      watch = setInterval(sawTurn, stallMs / 5).unref();
+    }
+    inFlight += 1;
+    try {
+      if (onThread()) {
+        try {
+          return await thread.probe(target, signal);
+        } catch (error) {
+          failed = true;
+          throw error;
+        }
+      }
+      // `never` after a reload: give the thread's memory back once it has nothing in flight.
+      if (deps.mode() === 'never' && thread.running() && thread.inFlight() === 0) void thread.close();
+      return await runProbe(target, probeDeps, signal);
+    } finally {
+      inFlight -= 1;
+      if (watch !== null && inFlight === 0) {
+        sawTurn();
+        stopWatch();
+      }
+    }
+  };
   return {
-    async probe(target, signal) {
-      if (watch === null && deps.mode() === 'auto' && !stalled) {
-        lastTurn = deps.clock.monotonic();
-        watch = setInterval(sawTurn, stallMs / 5).unref();
-      }
-      inFlight += 1;
-      try {
-        if (onThread()) {
-          try {
-            return await thread.probe(target, signal);
-          } catch (error) {
-            failed = true;
-            throw error;
-          }
-        }
-        // `never` after a reload: give the thread's memory back once it has nothing in flight.
-        if (deps.mode() === 'never' && thread.running() && thread.inFlight() === 0) void thread.close();
-        return await runProbe(target, { clock: deps.clock }, signal);
-      } finally {
-        inFlight -= 1;
-        if (watch !== null && inFlight === 0) {
-          sawTurn();
-          stopWatch();
-        }
-      }
+    probe(target, signal) {
+      // The default (`never`, no thread left from before a reload) needs none of the bookkeeping
+      // above: the probe's own promise, without an async frame kept alive beside it while the
+      // probe is in flight (see scheduler.ts execute).
+      if (deps.mode() === 'never' && !thread.running()) return runProbe(target, probeDeps, signal);
+      return probeTracked(target, signal);
     },
     onThread,
     close: () => {

@@ -132,6 +132,27 @@ describe('an answer is handled after other work, but timed when it arrives (main
   });
 });
 
+describe('one timer serves the three deadlines (main thread)', () => {
+  // The timer is set for the earliest deadline armed; one disarmed before it falls makes the timer
+  // fire early and move on to the next. Neither may turn a timely answer into a timeout.
+  test('deadlines that fell after they were met do not fire', { timeout: 10_000 }, async () => {
+    // Connected at once (connect met), first token after the 100 ms connect deadline's time, end
+    // after the first-token deadline's time: every deadline's time passes, none applies.
+    fake.enqueue({ ...openaiStream({ firstTokenDelayMs: 300 }), endDelayMs: 1600 });
+    const result = await runProbe(target('openai', { timeouts: { connect: '100ms', first_token: '1200ms', total: '15s' } }), { clock: systemClock });
+    assert.equal(result.ok, true, result.errorMessage ?? '');
+    assert.ok(result.latencyMs !== null && result.latencyMs >= 1600, `latency ${result.latencyMs} ms`);
+  });
+
+  // A timer that failed to move on would leave the probe hanging: the test's own timeout fails it.
+  test('after an early wake the next deadline still fires, with its own message', { timeout: 10_000 }, async () => {
+    fake.enqueue({ chunks: [': keep-alive\n\n'], hang: true });
+    const result = await runProbe(target('openai', { timeouts: { connect: '100ms', first_token: '500ms', total: '15s' } }), { clock: systemClock });
+    assert.equal(result.errorClass, 'timeout');
+    assert.match(result.errorMessage ?? '', /first-token timeout \(500 ms\)/);
+  });
+});
+
 describe('requests carry what each family expects', () => {
   const sent = async (kind: Kind, step: ScriptStep, extra: Record<string, unknown> = {}) => {
     fake.enqueue(step);

@@ -64,6 +64,12 @@ const DEADLINE_WHY: Record<Deadline, (ms: number) => string> = {
   total: (ms) => `no complete answer within the total timeout (${ms} ms)`,
 };
 const DEADLINES = Object.keys(DEADLINE_WHY) as Deadline[];
+const DEADLINE_LIMIT = { connect: 'connectMs', firstToken: 'firstTokenMs', total: 'totalMs' } as const satisfies Record<Deadline, string>;
+
+/** The deadline timer's callback: a module function given the probe, not a closure per probe. */
+function deadlineTimer(run: ProbeRun): void {
+  run.onDeadlineTimer();
+}
 
 /**
  * One probe's state. A class rather than closures: a probe's handlers are its methods, so a
@@ -90,7 +96,16 @@ class ProbeRun {
   private answer: { headers: IncomingHttpHeaders; at: number } | null = null;
   private settled = false;
   private forgetAbort: (() => void) | null = null;
-  private readonly timers: Record<Deadline, NodeJS.Timeout | null> = { connect: null, firstToken: null, total: null };
+  /**
+   * When each armed deadline falls (performance.now(), the timers' own real clock). One timer
+   * serves all three, set for the earliest: each Timeout a probe in flight holds is linked into
+   * Node's long-lived timer lists, and what such old objects point to is copied by every
+   * young-generation collection (BENCHMARKS.md, prober). A deadline disarmed before its timer
+   * fires leaves the timer set: it fires early, finds nothing due and moves on to the next.
+   */
+  private readonly deadlines: Record<Deadline, number | null> = { connect: null, firstToken: null, total: null };
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Number.POSITIVE_INFINITY;
   private readonly backlog: Array<() => void> = [];
   /** The last bytes' arrival, and whether the event loop has turned since (see end()). */
   private lastAt = 0;
@@ -123,8 +138,8 @@ class ProbeRun {
     const secure = url.protocol === 'https:';
     const req = (secure ? https : http).request({ ...url, method: spec.method, headers, agent: false, ...(deps.lookup ? { lookup: deps.lookup } : {}) });
     this.req = req;
-    this.arm('total', target.timeouts.totalMs);
-    this.arm('connect', target.timeouts.connectMs);
+    this.arm('total');
+    this.arm('connect');
 
     req.on('socket', (socket) => {
       if (!socket.connecting) this.connected();
@@ -144,22 +159,46 @@ class ProbeRun {
   private connected(): void {
     this.sentAt = this.clock.monotonic();
     this.disarm('connect');
-    this.arm('firstToken', this.target.timeouts.firstTokenMs);
+    this.arm('firstToken');
   }
 
-  private arm(deadline: Deadline, after: number): void {
-    const timer = setTimeout(() => {
-      this.drain();
-      if (!this.settled && this.timers[deadline] === timer) this.fail({ errorClass: 'timeout', message: DEADLINE_WHY[deadline](after) });
-    }, after);
-    this.timers[deadline] = timer;
+  private arm(deadline: Deadline): void {
+    const at = performance.now() + this.target.timeouts[DEADLINE_LIMIT[deadline]];
+    this.deadlines[deadline] = at;
+    if (at < this.timerAt) this.setTimer(at);
   }
 
   private disarm(deadline: Deadline): void {
-    const timer = this.timers[deadline];
-    if (timer === null) return;
-    clearTimeout(timer);
-    this.timers[deadline] = null;
+    this.deadlines[deadline] = null;
+  }
+
+  private setTimer(at: number): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(deadlineTimer, Math.max(1, at - performance.now()), this);
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.timerAt = Number.POSITIVE_INFINITY;
+  }
+
+  /** The timer fired: fail on the first deadline due (in DEADLINES order), or wait for the next. */
+  onDeadlineTimer(): void {
+    this.timer = null;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    this.drain();
+    if (this.settled) return;
+    const now = performance.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const deadline of DEADLINES) {
+      const at = this.deadlines[deadline];
+      if (at === null) continue;
+      if (at <= now) return this.fail({ errorClass: 'timeout', message: DEADLINE_WHY[deadline](this.target.timeouts[DEADLINE_LIMIT[deadline]]) });
+      next = Math.min(next, at);
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.setTimer(next);
   }
 
   private later(work: () => void): void {
@@ -261,7 +300,7 @@ class ProbeRun {
   private settle(outcome: ReadOutcome, endAt: number): void {
     if (this.settled) return;
     this.settled = true;
-    for (const deadline of DEADLINES) this.disarm(deadline);
+    this.clearTimer();
     this.forgetAbort?.();
     const { sentAt, answer, secrets } = this;
     const since = (at: number | null) => (at === null || sentAt === null ? null : ms(at - sentAt));

@@ -98,10 +98,10 @@ class ProbeRun {
   private forgetAbort: (() => void) | null = null;
   /**
    * When each armed deadline falls (performance.now(), the timers' own real clock). One timer
-   * serves all three, set for the earliest: each Timeout a probe in flight holds is linked into
-   * Node's long-lived timer lists, and what such old objects point to is copied by every
-   * young-generation collection (BENCHMARKS.md, prober). A deadline disarmed before its timer
-   * fires leaves the timer set: it fires early, finds nothing due and moves on to the next.
+   * serves all three, set for the earliest: a probe in flight holds one Timeout instead of up to
+   * three, each with its closure, and what probes in flight hold is what every young-generation
+   * collection copies (BENCHMARKS.md, prober). A deadline disarmed before its timer fires leaves
+   * the timer set: it fires early, finds nothing due and moves on to the next.
    */
   private readonly deadlines: Record<Deadline, number | null> = { connect: null, firstToken: null, total: null };
   private timer: NodeJS.Timeout | null = null;
@@ -138,8 +138,9 @@ class ProbeRun {
     const secure = url.protocol === 'https:';
     const req = (secure ? https : http).request({ ...url, method: spec.method, headers, agent: false, ...(deps.lookup ? { lookup: deps.lookup } : {}) });
     this.req = req;
-    this.arm('total');
+    // Connect first: it is normally the earlier, and arming the later one leaves the timer as it is.
     this.arm('connect');
+    this.arm('total');
 
     req.on('socket', (socket) => {
       if (!socket.connecting) this.connected();

@@ -9,10 +9,11 @@
  * A linked list, not a Set: the registry lives as long as the signal (in the old generation),
  * and a Set with an entry added and deleted per probe is rehashed every so often, leaving its
  * previous table behind, still pointing at the probes it held. Young-generation collections
- * take such pointers from old objects as live, so every probe a left-behind table named (its
- * request, socket, parser, answer) was copied and promoted instead of dropped, and collections
- * took longer on the thread that times the probes (BENCHMARKS.md, prober). A forgotten node
- * here clears its own links, so nothing old keeps a finished probe.
+ * take pointers from old objects as live, so a left-behind table can keep finished probes (their
+ * requests, sockets, parsers, answers) to be copied and promoted instead of dropped. Replacing
+ * this Set and the scheduler's cut the prober's collection pauses from 6.1 to 3.5 ms, those of
+ * the bare node:http loop it is compared with (BENCHMARKS.md, prober). A forgotten node here
+ * clears its own links, so nothing old keeps a finished probe.
  */
 interface Listener {
   fn: (() => void) | null;

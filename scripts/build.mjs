@@ -17,6 +17,11 @@ const dist = join(root, 'dist');
 const cacheDir = join(root, '.cache', 'sea');
 const stampFile = join(dist, '.build', 'stamp.json');
 const started = performance.now();
+/** SEA asset key (PROBE_WORKER_ASSET, CHECKPOINT_WORKER_ASSET), entry, what it is. */
+const WORKERS = [
+  ['probe-worker.cjs', 'src/probe/thread/worker-main.ts', 'probe timing thread'],
+  ['checkpoint-worker.cjs', 'src/db/checkpoint-worker.ts', 'checkpoint thread'],
+];
 const log = (message) => process.stdout.write(`[build ${((performance.now() - started) / 1000).toFixed(1)}s] ${message}\n`);
 
 async function main() {
@@ -40,10 +45,14 @@ async function main() {
     const bundleFile = join(work, 'bundle.cjs');
     const bundled = await bundle(root, bundleFile, dist);
     log(`bundle: ${bundled.inputs} modules, ${(bundled.bytes / 1024).toFixed(0)} KiB`);
-    const workerFile = join(work, 'probe-worker.cjs');
-    const worker = await bundle(root, workerFile, dist, 'src/probe/thread/worker-main.ts');
-    log(`probe timing thread: ${worker.inputs} modules, ${(worker.bytes / 1024).toFixed(0)} KiB`);
-    const assets = await seaAssets(root, addon, workerFile);
+    // The threads, each bundled from its entry under the asset key its starter looks for.
+    const workers = {};
+    for (const [key, entry, what] of WORKERS) {
+      workers[key] = join(work, key);
+      const worker = await bundle(root, workers[key], dist, entry);
+      log(`${what}: ${worker.inputs} modules, ${(worker.bytes / 1024).toFixed(0)} KiB`);
+    }
+    const assets = await seaAssets(root, addon, workers);
     log(`assets: ${Object.keys(assets).join(', ')}`);
     const executable = join(work, 'cappulse');
     makeExecutable({ node, bundleFile, assets, work, output: executable });

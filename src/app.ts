@@ -1,6 +1,7 @@
 import { configSecrets } from './config/secrets.ts';
 import type { Config } from './config/schema.ts';
 import { resolveTargets } from './config/targets.ts';
+import { createCheckpoints } from './db/checkpoints.ts';
 import { openDatabase, type Db } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createHttpApp } from './http/app.ts';
@@ -29,6 +30,8 @@ export interface AppDeps {
   logger?: Logger;
   /** The better-sqlite3 addon when it is not in node_modules (the standalone executable). */
   nativeBinding?: unknown;
+  /** The file `nativeBinding` was loaded from, for the checkpoint thread. */
+  nativeBindingFile?: string;
   /** Uniform in [0, 1): retry jitter. */
   random?: () => number;
   /** Longest wait between the deliverer's own looks at the queue (default 1 s). */
@@ -85,6 +88,8 @@ export async function createApp(initial: Config, deps: AppDeps = {}): Promise<Ca
   // something instead). Append a stage or hook here; nothing else needs to change.
   const stages: PipelineStage[] = [];
   const afterCommit: AfterCommitHook[] = [];
+  const checkpoints = createCheckpoints(db, { mode: () => config.storage.checkpoint_thread, logger, ...(deps.nativeBindingFile === undefined ? {} : { addonFile: deps.nativeBindingFile }) });
+  afterCommit.push({ name: 'checkpoints', run: () => checkpoints.wrote() });
   // Alert after persist, when the committed state change queued deliveries: a look at an empty
   // outbox after every probe cost more CPU than the status stage (scripts/bench/prober.ts).
   afterCommit.push({
@@ -138,6 +143,7 @@ export async function createApp(initial: Config, deps: AppDeps = {}): Promise<Ca
       scheduler.sync(targets);
       retention.start();
       access.start();
+      await checkpoints.review();
       deliverer.start();
       server = await listen(http, config.server.host, config.server.port);
       log.info('listening', { url: server.url, version: VERSION });
@@ -147,6 +153,7 @@ export async function createApp(initial: Config, deps: AppDeps = {}): Promise<Ca
       await sync(next);
       config = next;
       scheduler.sync(targets);
+      await checkpoints.review();
       log.info('config_reloaded', { providers: next.providers.length, targets: targets.length });
     },
 
@@ -161,6 +168,8 @@ export async function createApp(initial: Config, deps: AppDeps = {}): Promise<Ca
       // After the server (no new requests), before the database: pending usage must reach the file.
       await access.stop();
       await retention.stop();
+      // Before the database: its close is then the last connection's, which checkpoints and removes the WAL.
+      await checkpoints.close();
       await db.close();
       log.info('stopped');
     },

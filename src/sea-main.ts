@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import * as sea from 'node:sea';
 import { runCli } from './cli.ts';
 import { processIo } from './commands/command.ts';
-import { addonCacheDirs, dlopenAddon, loadEmbeddedAddon } from './lib/addon-cache.ts';
+import { addonCacheDirs, dlopenAddon, loadEmbeddedAddon, type LoadedAddon } from './lib/addon-cache.ts';
 
 /**
  * The SEA asset key of the better-sqlite3 addon and its file name beside dist/bundle.cjs; the
@@ -14,7 +14,7 @@ import { addonCacheDirs, dlopenAddon, loadEmbeddedAddon } from './lib/addon-cach
  */
 const SQLITE_ADDON_ASSET = 'better_sqlite3.node';
 
-function loadSqliteAddon(): unknown {
+function loadSqliteAddon(): LoadedAddon {
   if (sea.isSea()) {
     // getRawAsset is a view of the executable's own pages: nothing is read until bytes() is called.
     const raw = sea.getRawAsset(SQLITE_ADDON_ASSET) as ArrayBuffer;
@@ -26,12 +26,12 @@ function loadSqliteAddon(): unknown {
   const bundle = resolve(process.argv[1] ?? '.');
   const file = join(dirname(bundle), SQLITE_ADDON_ASSET);
   if (!existsSync(file)) throw new Error(`${file} is missing: run npm run build`);
-  return dlopenAddon(file);
+  return { exports: dlopenAddon(file), file };
 }
 
 async function main(): Promise<number> {
-  const nativeBinding = loadSqliteAddon();
-  return runCli(process.argv.slice(2), processIo, { nativeBinding });
+  const addon = loadSqliteAddon();
+  return runCli(process.argv.slice(2), processIo, { nativeBinding: addon.exports, nativeBindingFile: addon.file });
 }
 
 main().then(

@@ -116,21 +116,27 @@ test('probe sends one probe from the executable (to its own /healthz)', async (t
   assert.equal(result.http_status, 200);
 });
 
-test('the timing thread runs inside the executable (timing_thread: always)', async (t) => {
+test('the timing and checkpoint threads run inside the executable (timing_thread, checkpoint_thread: always)', async (t) => {
   if (!server) return t.skip('server did not start');
-  // Probes its sibling's /healthz every second from the embedded timing thread (an SEA asset).
+  // Probes its sibling's /healthz every second from the embedded timing thread, and checkpoints
+  // from the embedded checkpoint thread, which loads the SQLite addon from the cache folder too
+  // (both SEA assets).
   writeFileSync(
     join(dir, 'thread.yaml'),
-    `server:\n  port: 0\n  log_level: debug\nstorage:\n  path: thread.db\ndefaults:\n  schedule: '* * * * * *'\n  timing_thread: always\nproviders:\n  - slug: self\n    kind: http\n    base_url: ${server.url}/healthz\n`,
+    `server:\n  port: 0\n  log_level: debug\nstorage:\n  path: thread.db\n  checkpoint_thread: always\ndefaults:\n  schedule: '* * * * * *'\n  timing_thread: always\nproviders:\n  - slug: self\n    kind: http\n    base_url: ${server.url}/healthz\n`,
   );
   const threaded = await startIsolated(dir, ['serve', '--config', 'thread.yaml']);
   try {
     for (const deadline = Date.now() + 30_000; Date.now() < deadline && !/probe_ok/.test(threaded.output()); ) await new Promise((r) => setTimeout(r, 200));
     assert.match(threaded.output(), /probe_thread_started/);
     assert.match(threaded.output(), /probe_ok[^\n]*target=self/);
+    assert.match(threaded.output(), /checkpoints_moved[^\n]*to=thread/);
   } finally {
     assert.equal(await threaded.stop(), 0);
   }
+  assert.doesNotMatch(threaded.output(), /checkpoint_thread_failed/);
+  // The checkpoint thread closed its connection first: the server's close removed the WAL.
+  assert.equal(existsSync(join(dir, 'thread.db-wal')), false);
 });
 
 test('commands that open the database work beside the running server', async (t) => {

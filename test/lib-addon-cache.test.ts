@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
-import { addonCacheDirs, embeddedAddon, loadEmbeddedAddon, materializeAddon } from '../src/lib/addon-cache.ts';
+import { addonCacheDirs, addonFileName, embeddedAddon, loadEmbeddedAddon, materializeAddon } from '../src/lib/addon-cache.ts';
 import { tempDir } from './helpers/temp.ts';
 
 // The addon node_modules built for the Node running the tests: the real thing to load.
@@ -46,8 +46,9 @@ test('a file cut short under the right name is replaced before loading', () => {
 });
 
 test('the loaded addon works as better-sqlite3 nativeBinding', () => {
-  const binding = loadEmbeddedAddon([dir.file('load')], addon);
-  const db = new BetterSqlite3(':memory:', { nativeBinding: binding as string });
+  const loaded = loadEmbeddedAddon([dir.file('load')], addon);
+  assert.equal(loaded.file, join(dir.file('load'), addonFileName(addon)));
+  const db = new BetterSqlite3(':memory:', { nativeBinding: loaded.exports as string });
   assert.match((db.prepare('select sqlite_version() as v').get() as { v: string }).v, /^3\./);
   db.close();
 });
@@ -56,7 +57,7 @@ test('an unusable cache folder falls through to the next; when all fail, each is
   const blocker = dir.file('a-file');
   writeFileSync(blocker, '');
   const unusable = join(blocker, 'cappulse'); // a folder inside a regular file cannot be created
-  const binding = loadEmbeddedAddon([unusable, dir.file('fallback')], addon) as { Database?: unknown };
+  const binding = loadEmbeddedAddon([unusable, dir.file('fallback')], addon).exports as { Database?: unknown };
   assert.equal(typeof binding.Database, 'function');
   assert.throws(
     () => loadEmbeddedAddon([unusable, join(blocker, 'other')], addon),

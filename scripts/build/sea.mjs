@@ -16,14 +16,14 @@ const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
 /**
  * Every file the executable reads at run time, by SEA asset key. The addon key matches
- * src/sea-main.ts; config.example.yaml matches src/config/example.ts; probe-worker.cjs (the
- * bundled probe timing thread) matches src/probe/thread/worker-source.ts; dashboard assets come
+ * src/sea-main.ts; config.example.yaml matches src/config/example.ts; `workers` are the bundled
+ * threads, keyed as their starters name them (src/lib/start-worker.ts); dashboard assets come
  * from the list in src/web/assets.ts, so a new asset there is embedded without touching this.
  */
-export async function seaAssets(root, addonFile, probeWorkerFile) {
+export async function seaAssets(root, addonFile, workers) {
   const assets = {
     'better_sqlite3.node': addonFile,
-    'probe-worker.cjs': probeWorkerFile,
+    ...workers,
     // Its hash, so that a start with the addon already cached never reads the embedded copy.
     'better_sqlite3.node.sha256': writeHashFile(addonFile),
     'config.example.yaml': join(root, 'config.example.yaml'),

@@ -23,6 +23,8 @@ export const processIo: Io = {
  */
 export interface CliRuntime {
   nativeBinding?: unknown;
+  /** The file `nativeBinding` was loaded from: a thread that opens the database loads it too. */
+  nativeBindingFile?: string;
 }
 
 export interface Command {

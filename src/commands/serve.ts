@@ -36,7 +36,7 @@ Signals: SIGINT/SIGTERM stop cleanly (exit 0); SIGHUP re-reads the config file.`
       await demo?.close();
       throw error;
     }
-    const app = await createApp(config, { nativeBinding: runtime?.nativeBinding });
+    const app = await createApp(config, { nativeBinding: runtime?.nativeBinding, nativeBindingFile: runtime?.nativeBindingFile });
     const log = app.logger.child('serve');
     if (source.path === undefined) log.info('using_embedded_example_config', { hint: 'cappulse init writes it to cappulse.yaml for editing' });
     try {

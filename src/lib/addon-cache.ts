@@ -65,15 +65,22 @@ export function dlopenAddon(file: string): unknown {
   return module.exports;
 }
 
+/** A loaded addon and the file it came from: another thread loads it from there. */
+export interface LoadedAddon {
+  exports: unknown;
+  file: string;
+}
+
 /**
  * Tries each cache folder in turn (the first may be read-only or mounted noexec) and returns the
  * loaded addon; the error lists every folder tried.
  */
-export function loadEmbeddedAddon(dirs: readonly string[], addon: EmbeddedAddon): unknown {
+export function loadEmbeddedAddon(dirs: readonly string[], addon: EmbeddedAddon): LoadedAddon {
   const failures: string[] = [];
   for (const dir of dirs) {
     try {
-      return dlopenAddon(materializeAddon(dir, addon));
+      const file = materializeAddon(dir, addon);
+      return { exports: dlopenAddon(file), file };
     } catch (error) {
       failures.push(`${dir}: ${(error as Error).message}`);
     }

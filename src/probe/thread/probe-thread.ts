@@ -1,9 +1,9 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { ResolvedTarget } from '../../config/targets.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { startWorker } from '../../lib/start-worker.ts';
 import type { ProbeResult } from '../types.ts';
 import type { FromThread, ToThread } from './protocol.ts';
-import { probeWorkerSource } from './worker-source.ts';
 
 /**
  * A worker thread that runs probes (runProbe, unchanged) and does nothing else.
@@ -24,6 +24,9 @@ export interface ProbeThread {
   /** Ends the thread; probes still in it are rejected (the scheduler has waited for them first). */
   close(): Promise<void>;
 }
+
+/** The SEA asset key of the bundled timing thread (scripts/build.mjs). */
+export const PROBE_WORKER_ASSET = 'probe-worker.cjs';
 
 interface Pending {
   resolve(result: ProbeResult): void;
@@ -62,8 +65,7 @@ export function createProbeThread(deps: { logger: Logger }): ProbeThread {
   };
 
   const start = (): Worker => {
-    const source = probeWorkerSource();
-    const started = 'code' in source ? new Worker(source.code, { eval: true }) : new Worker(source.url);
+    const started = startWorker(PROBE_WORKER_ASSET, () => new URL('./worker-main.ts', import.meta.url));
     const lost = (error: Error) => {
       if (worker !== started) return;
       worker = null;

@@ -33,6 +33,7 @@ import { cpus, loadavg } from 'node:os';
 import { PerformanceObserver, constants as perf, type PerformanceEntry } from 'node:perf_hooks';
 import { validateConfig } from '../../src/config/load.ts';
 import { resolveTargets } from '../../src/config/targets.ts';
+import { createCheckpoints } from '../../src/db/checkpoints.ts';
 import { openDatabase } from '../../src/db/connect.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { systemClock } from '../../src/lib/clock.ts';
@@ -189,7 +190,9 @@ async function main() {
     });
     const targets: CatalogTarget[] = await syncCatalog(db.kysely, resolveTargets(config), Date.now());
     const quiet = createLogger({ write: () => undefined });
-    const pipeline = createPipeline({ db, stages: [], afterCommit: [], logger: quiet });
+    // Checkpoints as the app has them by default (storage.checkpoint_thread: auto).
+    const checkpoints = createCheckpoints(db, { mode: () => 'auto', logger: quiet });
+    const pipeline = createPipeline({ db, stages: [], afterCommit: [{ name: 'checkpoints', run: () => checkpoints.wrote() }], logger: quiet });
     // No tick ever fires: the bench drives probes itself through runNow, the path a tick takes.
     const idleTimers: SchedulerTimers = { cron: () => ({ stop: () => undefined }), delay: () => () => undefined };
     // The prober as the app wires it, once per place a probe can run (defaults.timing_thread):
@@ -331,6 +334,7 @@ async function main() {
     console.log(`pipeline.record alone (one transaction per result): ${(N / ((performance.now() - recordOnly) / 1000)).toFixed(0)} results/s`);
     await appThread.app.stop();
     await appMain.app.stop();
+    await checkpoints.close();
   } finally {
     child.kill();
     await db.close();

@@ -12,6 +12,9 @@ if (port === null) throw new Error('internal: checkpoint-worker.ts runs only as 
 const { path, addonFile, intervalMs } = workerData as CheckpointerData;
 
 const db = new BetterSqlite3(path, { fileMustExist: true, ...(addonFile === undefined ? {} : { nativeBinding: dlopenAddon(addonFile) as string }) });
+// As the main connection: a lock held elsewhere (a WAL-index being rebuilt) is waited for, not
+// an error; a checkpoint that throws ends the thread and hands checkpoints back (checkpoints.ts).
+db.pragma('busy_timeout = 5000');
 // The fsyncs a checkpoint makes follow the connection that runs it: the same as the main one's.
 db.pragma('synchronous = NORMAL');
 

@@ -7,8 +7,9 @@ import { startCheckpointThread, type CheckpointReport, type CheckpointThread } f
  * Where the WAL is checkpointed (`storage.checkpoint_thread`): by SQLite itself on the main
  * connection (every 1 000 pages, inside a commit), or on the checkpoint thread
  * (checkpoint-thread.ts), which costs about 10 MB of memory while it runs. `auto` runs the thread
- * while results are stored fast enough for the main thread's checkpoints to matter: at 200 a
- * second they came about once a second, at 5 a second one every few minutes.
+ * while results are stored fast enough for the main thread's checkpoints to come often: one came
+ * about every 230 results (scripts/bench/prober.ts's store), so about once a second at 200 a
+ * second, and less than once a minute below 5 a second.
  */
 export interface Checkpoints {
   /** A result was committed: `auto` goes by how many a second. */

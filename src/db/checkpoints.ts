@@ -9,7 +9,7 @@ import { startCheckpointThread, type CheckpointReport, type CheckpointThread } f
  * (checkpoint-thread.ts), which costs about 10 MB of memory while it runs. `auto` runs the thread
  * while results are stored fast enough for the main thread's checkpoints to come often: one came
  * about every 230 results (scripts/bench/prober.ts's store), so about once a second at 200 a
- * second, and less than once a minute below 5 a second.
+ * second, every 46 s or so at 5 a second, and less often below.
  */
 export interface Checkpoints {
   /** A result was committed: `auto` goes by how many a second. */

@@ -1,4 +1,3 @@
-import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../lib/start-worker.ts';
 
 /**
@@ -65,7 +64,7 @@ export function startCheckpointThread(data: CheckpointerData, onLost: (error: Er
         ready = true;
         // Kept alive by whoever awaits it (a start, a checkpoint, a close), never by its timer.
         worker.unref();
-        resolve(handle(worker));
+        resolve(handle());
         return;
       }
       asked.get(message.id)?.resolve(message.report);
@@ -74,23 +73,23 @@ export function startCheckpointThread(data: CheckpointerData, onLost: (error: Er
     });
   });
 
-  function handle(thread: Worker): CheckpointThread {
+  function handle(): CheckpointThread {
     return {
       checkpoint() {
         if (closing) return Promise.reject(new Error('the checkpoint thread is not running'));
         const id = nextId++;
         return new Promise((resolve, reject) => {
           asked.set(id, { resolve, reject });
-          thread.ref();
-          thread.postMessage({ type: 'checkpoint', id } satisfies ToCheckpointer);
+          worker.ref();
+          worker.postMessage({ type: 'checkpoint', id } satisfies ToCheckpointer);
         });
       },
       async close() {
         if (closing) return;
         closing = true;
-        const exited = new Promise((done) => thread.once('exit', done));
-        thread.ref();
-        thread.postMessage({ type: 'close' } satisfies ToCheckpointer);
+        const exited = new Promise((done) => worker.once('exit', done));
+        worker.ref();
+        worker.postMessage({ type: 'close' } satisfies ToCheckpointer);
         await exited;
       },
     };

@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 import { dlopenAddon } from '../lib/addon-cache.ts';
+import { setPragmas } from './pragmas.ts';
 import type { CheckpointReport, CheckpointerData, FromCheckpointer, ToCheckpointer } from './checkpoint-thread.ts';
 
 /**
@@ -12,11 +13,10 @@ if (port === null) throw new Error('internal: checkpoint-worker.ts runs only as 
 const { path, addonFile, intervalMs } = workerData as CheckpointerData;
 
 const db = new BetterSqlite3(path, { fileMustExist: true, ...(addonFile === undefined ? {} : { nativeBinding: dlopenAddon(addonFile) as string }) });
-// As the main connection: a lock held elsewhere (a WAL-index being rebuilt) is waited for, not
-// an error; a checkpoint that throws ends the thread and hands checkpoints back (checkpoints.ts).
-db.pragma('busy_timeout = 5000');
-// The fsyncs a checkpoint makes follow the connection that runs it: the same as the main one's.
-db.pragma('synchronous = NORMAL');
+// As the main connection: a lock held elsewhere (a WAL-index being rebuilt) is waited for, not an
+// error, and the checkpoint's fsyncs are the main connection's. A checkpoint that throws anyway
+// ends the thread and hands checkpoints back (checkpoints.ts).
+setPragmas(db, { wal: false });
 
 /** PASSIVE never waits for the writer, nor makes it wait: it copies what it can and returns. */
 const checkpoint = (): CheckpointReport => {

@@ -1,5 +1,6 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, type CompiledQuery, type SqliteDatabase } from 'kysely';
+import { setPragmas } from './pragmas.ts';
 import type { Database } from './schema.ts';
 
 export interface OpenOptions {
@@ -24,19 +25,13 @@ export interface Db {
   close(): Promise<void>;
 }
 
-/**
- * Opens the SQLite file with its pragmas in one place. busy_timeout comes first so that even the
- * WAL switch waits for another process's lock instead of failing at once.
- */
+/** Opens the SQLite file with its pragmas (pragmas.ts). */
 export function openDatabase(path: string, options: OpenOptions = {}): Db {
   const sqlite = new BetterSqlite3(path, {
     readonly: options.readonly ?? false,
     ...(options.nativeBinding ? { nativeBinding: options.nativeBinding as string } : {}),
   });
-  sqlite.pragma('busy_timeout = 5000');
-  if (!options.readonly) sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('foreign_keys = ON');
+  setPragmas(sqlite, { wal: !options.readonly });
   const statements = withStatementCache(sqlite);
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
   let closed = false;

@@ -11,6 +11,7 @@ import { createMemoryLogger } from '../src/lib/logger.ts';
 import type { ErrorClass, ProbeResult } from '../src/probe/types.ts';
 import { startFakeProvider, type FakeProvider, type ScriptStep } from './helpers/fake-provider.ts';
 import { holdThread } from './helpers/hold-thread.ts';
+import { toLoopback } from './helpers/loopback-lookup.ts';
 import {
   anthropicError,
   anthropicStream,
@@ -180,8 +181,6 @@ describe('requests carry what each family expects', () => {
   test('azure: api-key header, deployment URL with its api-version kept', async () => {
     // The Azure host name resolves to our fake, so the adapter sees a real Azure-style URL.
     const port = new URL(fake.url).port;
-    const toLoopback: LookupFunction = (_host, options, callback) =>
-      (options as { all?: boolean }).all ? (callback as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [{ address: '127.0.0.1', family: 4 }]) : (callback as (e: null, a: string, f: number) => void)(null, '127.0.0.1', 4);
     fake.enqueue(openaiStream());
     const azure = target('openai', { base_url: `http://myres.openai.azure.com:${port}/openai/deployments/gpt-4o?api-version=2024-10-21` });
     const result = await runProbe(azure, { clock: systemClock, lookup: toLoopback });

@@ -1,18 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import http, { type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type RequestOptions } from 'node:http';
-import https from 'node:https';
+import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { LookupFunction } from 'node:net';
-import { urlToHttpOptions } from 'node:url';
 import { providerSecrets } from '../config/secrets.ts';
 import type { ProviderKind } from '../config/schema.ts';
 import type { ResolvedTarget } from '../config/targets.ts';
 import type { Clock } from '../lib/clock.ts';
 import { whenAborted } from '../lib/abort-listeners.ts';
 import { afterIo } from '../lib/after-io.ts';
-import { boundedMemo } from '../lib/memo.ts';
 import { USER_AGENT } from '../version.ts';
 import type { BodyReader, ProbeAdapter, ReadOutcome } from './adapter.ts';
 import { ADAPTERS } from './adapters/registry.ts';
+import { openProbeRequest } from './connection.ts';
 import { classifyHttpFailure, classifyNetworkError, shorten, type Failure } from './classify.ts';
 import { parseRateLimit } from './rate-limit.ts';
 import { scrubSecrets } from './scrub.ts';
@@ -22,8 +20,7 @@ import type { ProbeResult, RateLimitSnapshot } from './types.ts';
  * One probe: send the adapter's request over node:http(s), time it inside the request, enforce
  * the three deadlines, and turn whatever happens into a ProbeResult (never an exception).
  *
- * Every probe opens its own connection (no keep-alive pool): a pooled socket that the server
- * closed while idle fails on reuse, and a probe must not report that race as a provider outage.
+ * Every probe opens its own connection (no keep-alive pool, no agent: ./connection.ts).
  * Timings start when the socket is connected and the request goes out ("request sent",
  * DESIGN.md §4), so connection setup is bounded by the connect timeout but not counted in ttfb,
  * ttft or latency. node:http rather than global fetch: scripts/bench/prober.ts measured fetch
@@ -49,9 +46,6 @@ function requestIdHeader(headers: IncomingHttpHeaders): string | null {
 }
 
 const ms = (value: number) => Math.round(value * 1000) / 1000;
-
-/** A target's URL is parsed once, not at every probe: the same few URLs come back all the time. */
-const requestUrl = boundedMemo((text) => urlToHttpOptions(new URL(text)) as RequestOptions);
 
 export function runProbe(target: ResolvedTarget, deps: ProbeDeps, signal?: AbortSignal): Promise<ProbeResult> {
   return new Promise<ProbeResult>((resolve) => new ProbeRun(target, deps, resolve).start(signal));
@@ -125,18 +119,17 @@ class ProbeRun {
   start(signal: AbortSignal | undefined): void {
     const { target, deps } = this;
     const spec = this.adapter.buildRequest(target, deps.nonce?.() ?? randomUUID().slice(0, 13));
-    let url: RequestOptions;
+    const headers: Record<string, string | number> = { 'user-agent': USER_AGENT, ...spec.headers };
+    if (spec.body !== undefined) headers['content-length'] = Buffer.byteLength(spec.body);
+    let opened: ReturnType<typeof openProbeRequest>;
     try {
-      url = requestUrl(spec.url);
+      opened = openProbeRequest(spec.url, { method: spec.method, headers, ...(deps.lookup ? { lookup: deps.lookup } : {}) });
     } catch {
       this.settled = true;
       this.resolve({ startedAt: this.startedAt, ok: false, errorClass: 'client_error', httpStatus: null, latencyMs: null, ttftMs: null, ttfbMs: null, outputTokens: null, requestId: null, rateLimit: null, errorMessage: 'invalid request URL' });
       return;
     }
-    const headers: Record<string, string | number> = { 'user-agent': USER_AGENT, ...spec.headers };
-    if (spec.body !== undefined) headers['content-length'] = Buffer.byteLength(spec.body);
-    const secure = url.protocol === 'https:';
-    const req = (secure ? https : http).request({ ...url, method: spec.method, headers, agent: false, ...(deps.lookup ? { lookup: deps.lookup } : {}) });
+    const { req, secure } = opened;
     this.req = req;
     // Connect first: it is normally the earlier, and arming the later one leaves the timer as it is.
     this.arm('connect');

@@ -1,5 +1,8 @@
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 
 /**
  * A scripted provider on 127.0.0.1 for tests: each request takes the next queued step (or the
@@ -33,12 +36,22 @@ export interface RecordedRequest {
   path: string;
   headers: IncomingHttpHeaders;
   body: string;
+  /** Over TLS: the server name the client sent for SNI (false when it sent none). */
+  servername?: string | false;
 }
+
+/**
+ * The test certificate (test/fixtures/tls-localhost.*, made by openssl for this suite and for
+ * nothing else): self-signed for localhost and 127.0.0.1. A client trusts it only when told to
+ * (NODE_EXTRA_CA_CERTS=TEST_CA_FILE, read by Node at start-up).
+ */
+export const TEST_CA_FILE = new URL('../fixtures/tls-localhost.crt', import.meta.url).pathname;
+const TEST_KEY_FILE = new URL('../fixtures/tls-localhost.key', import.meta.url).pathname;
 
 export type StepSource = ScriptStep | ((request: RecordedRequest, index: number) => ScriptStep);
 
 export interface FakeProvider {
-  /** `http://127.0.0.1:PORT` (append `/v1` or whatever path the config's base_url wants). */
+  /** `http://127.0.0.1:PORT`, or `https://localhost:PORT` (append `/v1` or whatever path the config's base_url wants). */
   url: string;
   requests: RecordedRequest[];
   enqueue(...steps: ScriptStep[]): void;
@@ -68,25 +81,28 @@ async function play(res: ServerResponse, step: ScriptStep): Promise<void> {
   else if (!step.hang && !res.destroyed) res.end();
 }
 
-export async function startFakeProvider(initial: StepSource = { status: 200, chunks: [] }): Promise<FakeProvider> {
+/** `tls`: serve HTTPS with the test certificate (TEST_CA_FILE), at `https://localhost:PORT`. */
+export async function startFakeProvider(initial: StepSource = { status: 200, chunks: [] }, options: { tls?: boolean } = {}): Promise<FakeProvider> {
   const queue: ScriptStep[] = [];
   let fallback: StepSource = initial;
   const requests: RecordedRequest[] = [];
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     let body = '';
     req.setEncoding('utf8');
     req.on('data', (chunk: string) => (body += chunk));
     req.on('end', () => {
-      const recorded = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body };
+      const recorded: RecordedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body };
+      if (options.tls) recorded.servername = (req.socket as TLSSocket).servername ?? false;
       requests.push(recorded);
       const step = queue.shift() ?? (typeof fallback === 'function' ? fallback(recorded, requests.length - 1) : fallback);
       play(res, step).catch(() => res.socket?.destroy());
     });
-  });
+  };
+  const server = options.tls ? createTlsServer({ cert: readFileSync(TEST_CA_FILE), key: readFileSync(TEST_KEY_FILE) }, handle) : createServer(handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: options.tls ? `https://localhost:${port}` : `http://127.0.0.1:${port}`,
     requests,
     enqueue: (...steps) => queue.push(...steps),
     setDefault(step) {

@@ -1,5 +1,6 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, type CompiledQuery, type SqliteDatabase } from 'kysely';
+import { createConnectionLock, LockedSqliteDialect, type ConnectionLock } from './connection-lock.ts';
 import { setPragmas } from './pragmas.ts';
 import type { Database } from './schema.ts';
 
@@ -10,15 +11,24 @@ export interface OpenOptions {
 }
 
 export interface Db {
+  /** Every query and transaction through it waits for `lock`. */
   kysely: Kysely<Database>;
+  /** The connection's holder: kysely's queries and store/compiled-once.ts inTransaction. */
+  lock: ConnectionLock;
+  /**
+   * kysely on the same connection without waiting for `lock`, for whoever holds it (a query
+   * through `kysely` would wait for itself). Elsewhere a query through it could run inside
+   * someone else's transaction.
+   */
+  heldKysely: Kysely<Database>;
   /** The raw handle, for pragmas, checkpoints and integrity checks. */
   sqlite: BetterSqlite3.Database;
   /**
-   * Runs a compiled query at once, on the same connection and statement cache as kysely, without
-   * kysely's per-query promises: the pipeline's per-probe statements (store/compiled-once.ts).
-   * Only safe where no other transaction can be open on the connection: inside a callback that
-   * holds kysely's connection (store/compiled-once.ts inTransaction). Elsewhere a statement run
-   * while a kysely transaction awaits would silently become part of it.
+   * Runs a compiled query at once, on the same connection as kysely, without kysely's per-query
+   * promises: the pipeline's per-probe statements (store/compiled-once.ts). `query` must be one
+   * that lives as long as the database (a module constant, a statement compiled once): its
+   * prepared statement is kept with it. Only safe while holding `lock` (store/compiled-once.ts inTransaction). Elsewhere a statement
+   * run while a kysely transaction awaits would silently become part of it.
    */
   run<R>(query: CompiledQuery<R>, parameters?: readonly unknown[]): R[];
   path: string;
@@ -33,13 +43,21 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
   });
   setPragmas(sqlite, { wal: !options.readonly });
   const statements = withStatementCache(sqlite);
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
+  const lock = createConnectionLock();
+  const kysely = new Kysely<Database>({ dialect: new LockedSqliteDialect({ database: statements }, lock) });
+  const heldKysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
+  // Keyed by the query object, not looked up by its SQL in the LRU cache: the cache's reordering
+  // (a Map delete and set per statement, three or more per probe) left garbage at every probe.
+  const prepared = new WeakMap<CompiledQuery, BetterSqlite3.Statement>();
   let closed = false;
   return {
     kysely,
+    lock,
+    heldKysely,
     sqlite,
     run<R>(query: CompiledQuery<R>, parameters: readonly unknown[] = query.parameters): R[] {
-      const statement = statements.prepare(query.sql);
+      let statement = prepared.get(query);
+      if (statement === undefined) prepared.set(query, (statement = sqlite.prepare(query.sql)));
       if (statement.reader) return statement.all(parameters) as R[];
       statement.run(parameters);
       return [];

@@ -34,6 +34,11 @@ export interface AfterCommitHook {
   run(target: ProbeTarget, stored: StoredResult, committed: Committed): void;
 }
 
+interface Persisted {
+  stored: StoredResult;
+  committed: Committed;
+}
+
 export interface Pipeline {
   record(target: ProbeTarget, result: ProbeResult): Promise<StoredResult>;
 }
@@ -47,20 +52,42 @@ export function createPipeline(deps: {
   const { db, stages, afterCommit, logger } = deps;
   const insertResult = createResultInserter();
 
-  const persist = async (target: ProbeTarget, result: ProbeResult) => {
+  /**
+   * The result and every stage, in one transaction. Without a promise while every stage returns
+   * without one (the common case: a stage needs a kysely query only when an incident changes), so
+   * a probe's transaction is one synchronous stretch (src/db/connection-lock.ts says why).
+   */
+  const apply = (tx: StoreTx, target: ProbeTarget, result: ProbeResult): Persisted | Promise<Persisted> => {
+    const stored = insertResult(tx, target.id, result);
+    const committed: Committed = { outboxEvents: 0 };
+    for (let i = 0; i < stages.length; i += 1) {
+      const applied = stages[i]!.apply(tx, target, stored);
+      if (applied instanceof Promise) return applyRest(tx, target, { stored, committed }, applied, i + 1);
+      committed.outboxEvents += applied ?? 0;
+    }
+    return { stored, committed };
+  };
+
+  const applyRest = async (tx: StoreTx, target: ProbeTarget, persisted: Persisted, pending: Promise<void | number>, next: number): Promise<Persisted> => {
+    persisted.committed.outboxEvents += (await pending) ?? 0;
+    for (const stage of stages.slice(next)) {
+      const applied = stage.apply(tx, target, persisted.stored);
+      persisted.committed.outboxEvents += (applied instanceof Promise ? await applied : applied) ?? 0;
+    }
+    return persisted;
+  };
+
+  const rolledBack = (target: ProbeTarget, error: unknown): never => {
+    for (const stage of stages) stage.rolledBack?.(target);
+    throw error;
+  };
+
+  const persist = (target: ProbeTarget, result: ProbeResult): Persisted | Promise<Persisted> => {
     try {
-      return await inTransaction(db, async (tx) => {
-        const stored = insertResult(tx, target.id, result);
-        const committed: Committed = { outboxEvents: 0 };
-        for (const stage of stages) {
-          const applied = stage.apply(tx, target, stored);
-          committed.outboxEvents += (applied instanceof Promise ? await applied : applied) ?? 0;
-        }
-        return { stored, committed };
-      });
+      const persisted = inTransaction(db, (tx) => apply(tx, target, result));
+      return persisted instanceof Promise ? persisted.catch((error: unknown) => rolledBack(target, error)) : persisted;
     } catch (error) {
-      for (const stage of stages) stage.rolledBack?.(target);
-      throw error;
+      return rolledBack(target, error);
     }
   };
 
@@ -74,12 +101,20 @@ export function createPipeline(deps: {
     }
   };
 
+  const done = (target: ProbeTarget, { stored, committed }: Persisted): StoredResult => {
+    for (const stage of stages) stage.committed?.(target);
+    alert(target, stored, committed);
+    return stored;
+  };
+
   return {
-    async record(target, result) {
-      const { stored, committed } = await persist(target, result);
-      for (const stage of stages) stage.committed?.(target);
-      alert(target, stored, committed);
-      return stored;
+    record(target, result) {
+      try {
+        const persisted = persist(target, result);
+        return persisted instanceof Promise ? persisted.then((p) => done(target, p)) : Promise.resolve(done(target, persisted));
+      } catch (error) {
+        return Promise.reject(error);
+      }
     },
   };
 }

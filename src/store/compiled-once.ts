@@ -15,8 +15,8 @@ export interface StoreTx {
   run: Db['run'];
 }
 
-/** A StoreTx over `kysely`, which must be `db`'s own instance or a transaction of it. */
-export function storeTx(db: Db, kysely: Kysely<Database> = db.kysely): StoreTx {
+/** A StoreTx over `kysely`, which must be `db`'s held instance (or a transaction of it) while `db.lock` is held. */
+export function storeTx(db: Db, kysely: Kysely<Database> = db.heldKysely): StoreTx {
   return { kysely, run: db.run };
 }
 
@@ -25,23 +25,47 @@ const COMMIT = CompiledQuery.raw('commit');
 const ROLLBACK = CompiledQuery.raw('rollback');
 
 /**
- * Runs `work` in one transaction. kysely's connection is held throughout, so no other kysely
- * query can run on it in between; begin and commit are run at once like the statements in it
- * (kysely's own transaction sent them as two more queries through its promise machinery).
+ * Runs `work` in one transaction, holding the connection (db.lock) throughout, so no kysely
+ * query can run on it in between. When the connection is free and `work` returns without a
+ * promise, begin, work and commit run in one synchronous stretch and the result comes back
+ * without a promise: the pipeline's every-probe path (src/db/connection-lock.ts says why).
  */
-export async function inTransaction<T>(db: Db, work: (tx: StoreTx) => Promise<T>): Promise<T> {
-  return db.kysely.connection().execute(async (connection) => {
+export function inTransaction<T>(db: Db, work: (tx: StoreTx) => T | Promise<T>): T | Promise<T> {
+  if (db.lock.tryTake()) return holding(db, work);
+  return db.lock.take().then(() => holding(db, work));
+}
+
+/** The transaction, with the lock already taken; lets go of it once the transaction is over. */
+function holding<T>(db: Db, work: (tx: StoreTx) => T | Promise<T>): T | Promise<T> {
+  let out: T | Promise<T>;
+  try {
     db.run(BEGIN);
-    try {
-      const out = await work(storeTx(db, connection));
-      db.run(COMMIT);
-      return out;
-    } catch (error) {
-      // A failed commit can leave SQLite already out of the transaction.
-      if (db.sqlite.inTransaction) db.run(ROLLBACK);
-      throw error;
-    }
-  });
+    out = work(storeTx(db));
+  } catch (error) {
+    return abort(db, error);
+  }
+  if (out instanceof Promise) return out.then((value) => commit(db, value), (error: unknown) => abort(db, error));
+  return commit(db, out);
+}
+
+function commit<T>(db: Db, value: T): T {
+  try {
+    db.run(COMMIT);
+  } catch (error) {
+    return abort(db, error);
+  }
+  db.lock.release();
+  return value;
+}
+
+function abort(db: Db, error: unknown): never {
+  try {
+    // A failed begin or commit can leave SQLite already out of the transaction.
+    if (db.sqlite.inTransaction) db.run(ROLLBACK);
+  } finally {
+    db.lock.release();
+  }
+  throw error;
 }
 
 /**

@@ -27,8 +27,9 @@ export interface Db {
    * Runs a compiled query at once, on the same connection as kysely, without kysely's per-query
    * promises: the pipeline's per-probe statements (store/compiled-once.ts). `query` must be one
    * that lives as long as the database (a module constant, a statement compiled once): its
-   * prepared statement is kept with it. Only safe while holding `lock` (store/compiled-once.ts inTransaction). Elsewhere a statement
-   * run while a kysely transaction awaits would silently become part of it.
+   * prepared statement is kept with it. Only safe while holding `lock` (store/compiled-once.ts
+   * inTransaction). Elsewhere a statement run while a kysely transaction awaits would silently
+   * become part of it.
    */
   run<R>(query: CompiledQuery<R>, parameters?: readonly unknown[]): R[];
   path: string;

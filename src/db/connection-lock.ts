@@ -5,8 +5,8 @@ import { SqliteDialect, type DatabaseConnection, type Driver, type TransactionSe
  * with an await, for every query and transaction); here kysely's driver waits for this one
  * instead, and the pipeline can also take it synchronously when it is free (`tryTake`). A probe's
  * transaction is then begun, filled and committed in one synchronous stretch, without kysely's
- * connection hand-off: its promises and async frames were about 4 of the 54 KiB a probe
- * allocated at 500 in flight, and every allocation brings the next young-generation collection
+ * connection hand-off: its promises and async frames (kysely's and the pipeline's) were about 8
+ * of the 54 KiB a probe allocated at 500 in flight, and every allocation brings the next young-generation collection
  * nearer, which stops the loop the probes are timed on (scripts/bench/prober.ts, BENCHMARKS.md).
  */
 export interface ConnectionLock {

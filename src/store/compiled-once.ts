@@ -15,7 +15,10 @@ export interface StoreTx {
   run: Db['run'];
 }
 
-/** A StoreTx over `kysely`, which must be `db`'s held instance (or a transaction of it) while `db.lock` is held. */
+/**
+ * A StoreTx over `kysely`: `db.heldKysely` while `db.lock` is held (inTransaction), or a
+ * transaction of `db.kysely`, which holds the lock itself.
+ */
 export function storeTx(db: Db, kysely: Kysely<Database> = db.heldKysely): StoreTx {
   return { kysely, run: db.run };
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { systemClock } from '../src/lib/clock.ts';
 import { openProbeRequest } from '../src/probe/connection.ts';
@@ -20,7 +21,7 @@ before(async () => {
 });
 after(() => fake.close());
 
-const CHILD = new URL('./helpers/tls-probe-child.ts', import.meta.url).pathname;
+const CHILD = fileURLToPath(new URL('./helpers/tls-probe-child.ts', import.meta.url));
 const run = promisify(execFile);
 
 /** A probe in a process that trusts the test certificate, as NODE_EXTRA_CA_CERTS makes Node do. */

@@ -3,6 +3,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { fileURLToPath } from 'node:url';
 
 /**
  * A scripted provider on 127.0.0.1 for tests: each request takes the next queued step (or the
@@ -45,8 +46,8 @@ export interface RecordedRequest {
  * nothing else): self-signed for localhost and 127.0.0.1. A client trusts it only when told to
  * (NODE_EXTRA_CA_CERTS=TEST_CA_FILE, read by Node at start-up).
  */
-export const TEST_CA_FILE = new URL('../fixtures/tls-localhost.crt', import.meta.url).pathname;
-const TEST_KEY_FILE = new URL('../fixtures/tls-localhost.key', import.meta.url).pathname;
+export const TEST_CA_FILE = fileURLToPath(new URL('../fixtures/tls-localhost.crt', import.meta.url));
+const TEST_KEY_FILE = fileURLToPath(new URL('../fixtures/tls-localhost.key', import.meta.url));
 
 export type StepSource = ScriptStep | ((request: RecordedRequest, index: number) => ScriptStep);
 

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { LookupFunction } from 'node:net';
-import { providerSecrets } from '../config/secrets.ts';
 import type { ProviderKind } from '../config/schema.ts';
 import type { ResolvedTarget } from '../config/targets.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -13,7 +12,7 @@ import { ADAPTERS } from './adapters/registry.ts';
 import { openProbeRequest } from './connection.ts';
 import { classifyHttpFailure, classifyNetworkError, shorten, type Failure } from './classify.ts';
 import { parseRateLimit } from './rate-limit.ts';
-import { scrubSecrets } from './scrub.ts';
+import { scrubSecrets, secretForms } from './scrub.ts';
 import type { ProbeResult, RateLimitSnapshot } from './types.ts';
 
 /**
@@ -113,7 +112,7 @@ class ProbeRun {
     this.clock = deps.clock;
     this.adapter = (deps.adapters ?? ADAPTERS)[target.provider.kind];
     this.startedAt = this.clock.now();
-    this.secrets = providerSecrets(target.provider);
+    this.secrets = secretForms(target.provider);
   }
 
   start(signal: AbortSignal | undefined): void {

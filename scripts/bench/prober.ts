@@ -22,34 +22,24 @@
  * run of the same round (one bad round does not move it, though a p99 of one round's few hundred
  * samples is noisy in its own way), and the young-generation collections that ran during the
  * client's runs (per second, mean and longest pause): each one stops the loop while answers
- * arrive. They are the main thread's: for the thread rows that is the storing side, not the
- * timing thread. A lockstep row (all workers started at once) shows what the spread start removes.
+ * arrive, and the mark-compacts' pauses. They are the main thread's: for the thread rows that is
+ * the storing side, not the timing thread. A lockstep row (all workers started at once) shows
+ * what the spread start removes.
+ *
+ * Every client runs in a process of its own (scripts/bench/prober-client.ts says why: a
+ * collection is the heap's, and in one shared process each client paid for the others' garbage).
+ * This process only starts them, sends each its turn and sums up; it is idle while they run.
  *
  * Run: node --import tsx scripts/bench/prober.ts   (about eight minutes)
  */
-import { spawn } from 'node:child_process';
-import http from 'node:http';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
-import { PerformanceObserver, constants as perf, type PerformanceEntry } from 'node:perf_hooks';
-import { validateConfig } from '../../src/config/load.ts';
-import { resolveTargets } from '../../src/config/targets.ts';
-import { createCheckpoints } from '../../src/db/checkpoints.ts';
-import { openDatabase } from '../../src/db/connect.ts';
-import { migrateToLatest } from '../../src/db/migrate.ts';
-import { systemClock } from '../../src/lib/clock.ts';
-import { createLogger } from '../../src/lib/logger.ts';
-import { runProbe } from '../../src/probe/run.ts';
-import { createProber } from '../../src/probe/thread/prober.ts';
-import { createApp } from '../../src/app.ts';
-import { createPipeline } from '../../src/scheduler/pipeline.ts';
-import { createScheduler } from '../../src/scheduler/scheduler.ts';
-import type { SchedulerTimers } from '../../src/scheduler/timers.ts';
-import { syncCatalog, type CatalogTarget } from '../../src/store/catalog.ts';
-import { tempDir } from '../../test/helpers/temp.ts';
+import { fileURLToPath } from 'node:url';
+import type { ClientName, Collections, Command, FakeServer, Reply, RunReply, StoringReply } from './prober-client.ts';
 
 const DELAY_MS = Number(process.env.DELAY_MS ?? 500);
 const RUN_MS = Number(process.env.RUN_MS ?? 2000);
-/** Runs per client per level, alternating with the other client, so both see the same machine load. */
+/** Runs per client per level, alternating with the other clients, so all see the same machine load. */
 const SLICES = Number(process.env.SLICES ?? 3);
 /** LEVELS=100 SLICES=20 gives a p99 of 8 000 samples per client at one level (about four minutes). */
 const LEVELS = (process.env.LEVELS ?? '10,100,500').split(',').map(Number);
@@ -57,12 +47,13 @@ const LEVELS = (process.env.LEVELS ?? '10,100,500').split(',').map(Number);
 const APP_LEVELS_FROM = 100;
 /** How much longer the runs at 10 in flight last, for enough samples: about 1 200 per client. */
 const LOW_LEVEL_FACTOR = 10;
+/** In the order they run in every round: the bare loop again last, as the noise floor. */
+const CLIENTS: readonly ClientName[] = ['bare', 'prober', 'thread', 'app, thread', 'app', 'bare 2'];
 
 /**
  * The fake reports the delay it really applied (request read → response written, by its own
  * clock) in x-request-id, which the prober stores like any provider request id: bias is measured
- * against that, not against the nominal DELAY_MS, so a late timer in the fake (it has its own
- * event loop and shares the cores) is not charged to the client. The lateness is printed too.
+ * against that (prober-client.ts), not against the nominal DELAY_MS. The lateness is printed too.
  */
 const SERVER = `
 const http = require('node:http');
@@ -88,257 +79,143 @@ server.keepAliveTimeout = 1;
 server.listen(0, '127.0.0.1', () => console.log(server.address().port));
 `;
 
-interface Sample {
-  biasMs: number;
-  /** How late the fake's own timer fired (held − DELAY_MS): not part of the bias. */
-  lateMs: number;
-}
-
-/** What one client request gives back: its measured latency and the fake's x-request-id. */
-type Measured = { latencyMs: number; requestId: string | null } | null;
-
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
-function summarize(samples: Sample[]) {
-  const sorted = samples.map((s) => s.biasMs).sort((a, b) => a - b);
-  const late = samples.map((s) => s.lateMs).sort((a, b) => a - b);
-  return { n: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), lateP99: percentile(late, 99) };
+const ascending = (values: number[]) => [...values].sort((a, b) => a - b);
+
+function median(values: number[]): number {
+  const sorted = ascending(values);
+  return sorted.length % 2 === 1 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
 }
 
-function toSample(measured: Measured): Sample | null {
-  const held = Number(/^held_([\d.]+)$/.exec(measured?.requestId ?? '')?.[1] ?? Number.NaN);
-  if (measured === null || !Number.isFinite(held)) return null;
-  return { biasMs: measured.latencyMs - held, lateMs: held - DELAY_MS };
+/** One client's runs at one level, merged; `p99s` keeps each round's own p99. */
+interface Runs {
+  bias: number[];
+  late: number[];
+  errors: number;
+  cpuMs: number;
+  gc: Collections;
+  p99s: number[];
 }
 
-/**
- * L workers in a closed loop for RUN_MS; returns samples and CPU ms spent in this process.
- *
- * Worker i starts i/L of the fake's delay after worker 0, as the scheduler spreads targets that
- * share a schedule over the period (scripts/bench/prober.ts history in BENCHMARKS.md): started
- * together, the workers of a fixed-delay closed loop stay in lockstep for the whole run, all L
- * answers land in the same millisecond, and the "bias" measured is mostly each answer's place in
- * that queue (at 100 in flight a bare node:http loop showed p50 29 ms in lockstep, 1 ms spread).
- */
-async function closedLoop(level: number, once: (worker: number) => Promise<Measured>, spread = DELAY_MS) {
-  const samples: Sample[] = [];
-  // Young-generation collections stop this thread's loop: an answer read during one waits for it.
-  // Counted per client, so a p99 can be told apart from what the client allocates.
-  const gc = { scavenges: 0, scavengeMs: 0, maxMs: 0 };
-  const observer = new PerformanceObserver((list) => countScavenges(gc, list.getEntries()));
-  observer.observe({ entryTypes: ['gc'] });
-  const cpu0 = process.cpuUsage();
-  // Ten in flight give 20 samples a second: run them longer, so a p99 is not the 4th-largest of
-  // 360 (at 3× it swung between 1.19× and 2.69× of the bare loop from one quiet run to the next).
-  const end = performance.now() + (level <= 10 ? LOW_LEVEL_FACTOR * RUN_MS : RUN_MS);
-  let errors = 0;
-  await Promise.all(
-    Array.from({ length: level }, async (_, worker) => {
-      await new Promise((resolve) => setTimeout(resolve, (worker * spread) / level));
-      while (performance.now() < end) {
-        const sample = toSample(await once(worker));
-        if (sample === null) errors += 1;
-        else samples.push(sample);
-      }
-    }),
-  );
-  const cpu = process.cpuUsage(cpu0);
-  countScavenges(gc, observer.takeRecords());
-  observer.disconnect();
-  return { samples, errors, cpuMs: (cpu.user + cpu.system) / 1000, gc, p99s: [summarize(samples).p99] };
+const noRuns = (): Runs => ({ bias: [], late: [], errors: 0, cpuMs: 0, gc: { scavenges: 0, scavengeMs: 0, scavengeMaxMs: 0, majors: 0, majorMaxMs: 0 }, p99s: [] });
+
+function merge(runs: Runs, run: RunReply): Runs {
+  const gc = runs.gc;
+  return {
+    bias: runs.bias.concat(run.bias),
+    late: runs.late.concat(run.late),
+    errors: runs.errors + run.errors,
+    cpuMs: runs.cpuMs + run.cpuMs,
+    gc: {
+      scavenges: gc.scavenges + run.gc.scavenges,
+      scavengeMs: gc.scavengeMs + run.gc.scavengeMs,
+      scavengeMaxMs: Math.max(gc.scavengeMaxMs, run.gc.scavengeMaxMs),
+      majors: gc.majors + run.gc.majors,
+      majorMaxMs: Math.max(gc.majorMaxMs, run.gc.majorMaxMs),
+    },
+    p99s: [...runs.p99s, percentile(ascending(run.bias), 99)],
+  };
 }
 
-function countScavenges(gc: { scavenges: number; scavengeMs: number; maxMs: number }, entries: PerformanceEntry[]): void {
-  for (const entry of entries) {
-    if ((entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind !== perf.NODE_PERFORMANCE_GC_MINOR) continue;
-    gc.scavenges += 1;
-    gc.scavengeMs += entry.duration;
-    gc.maxMs = Math.max(gc.maxMs, entry.duration);
-  }
+/** A client process: started, warmed up, then sent one command at a time. */
+interface ClientProcess {
+  name: ClientName;
+  ask(command: Command): Promise<Reply>;
+  child: ChildProcess;
 }
 
-/** The baseline: a bare node:http request, timed from socket connect to the end of the body. */
-function bareRequest(port: number, path = '/v1/chat/completions'): Promise<Measured> {
-  return new Promise((resolve) => {
-    let sentAt = 0;
-    const body = '{"model":"m","stream":true}';
-    const req = http.request({ host: '127.0.0.1', port, path, method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': body.length } });
-    req.on('socket', (socket) => socket.once('connect', () => (sentAt = performance.now())));
-    req.on('response', (res) => {
-      res.on('data', () => undefined);
-      res.on('end', () => resolve({ latencyMs: performance.now() - sentAt, requestId: typeof res.headers['x-request-id'] === 'string' ? res.headers['x-request-id'] : null }));
+const CLIENT_FILE = fileURLToPath(new URL('./prober-client.ts', import.meta.url));
+
+function startClient(name: ClientName, fake: FakeServer): Promise<ClientProcess> {
+  // Forked with this process's execArgv (`--import tsx`).
+  const child = fork(CLIENT_FILE, [], { env: { ...process.env, BENCH_CLIENT: name, BENCH_FAKE: JSON.stringify(fake) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = () =>
+    new Promise<Reply>((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`bench client ${name} exited (${code}) before answering`));
+      child.once('exit', onExit);
+      child.once('message', (reply: Reply) => {
+        child.off('exit', onExit);
+        resolve(reply);
+      });
     });
-    req.on('error', () => resolve(null));
-    req.end(body);
-  });
+  const client: ClientProcess = {
+    name,
+    child,
+    ask: (command) => {
+      const reply = next();
+      child.send(command);
+      return reply;
+    },
+  };
+  return next().then(() => client);
 }
 
 async function main() {
-  const child = spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve) => child.stdout!.once('data', (d) => resolve(Number(String(d).trim()))));
-  const dir = tempDir('cappulse-bench-');
-  const db = openDatabase(dir.file('bench.db'));
+  const server = spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve) => server.stdout!.once('data', (d) => resolve(Number(String(d).trim()))));
+  const fake: FakeServer = { port, delayMs: DELAY_MS, targets: Math.max(100, ...LEVELS) }; // the lockstep and storing runs use 100 targets
+  const clients: ClientProcess[] = [];
   try {
-    await migrateToLatest(db.kysely);
-    const maxLevel = Math.max(100, ...LEVELS); // the lockstep and storing runs use 100 targets
-    const config = validateConfig({
-      defaults: { timeouts: { connect: '10s', first_token: '60s', total: '120s' } },
-      providers: [{ slug: 'bench', kind: 'openai', base_url: `http://127.0.0.1:${port}/v1`, api_key: 'sk-bench-000000', models: Array.from({ length: maxLevel }, (_, i) => ({ slug: `m${i}` })) }],
-    });
-    const targets: CatalogTarget[] = await syncCatalog(db.kysely, resolveTargets(config), Date.now());
-    const quiet = createLogger({ write: () => undefined });
-    // Checkpoints as the app has them by default (storage.checkpoint_thread: auto).
-    const checkpoints = createCheckpoints(db, { mode: () => 'auto', logger: quiet });
-    const pipeline = createPipeline({ db, stages: [], afterCommit: [{ name: 'checkpoints', run: () => checkpoints.wrote() }], logger: quiet });
-    // No tick ever fires: the bench drives probes itself through runNow, the path a tick takes.
-    const idleTimers: SchedulerTimers = { cron: () => ({ stop: () => undefined }), delay: () => () => undefined };
-    // The prober as the app wires it, once per place a probe can run (defaults.timing_thread):
-    // `never` times on the main thread, beside the storing; `always` on the timing thread.
-    const onMain = createProber({ clock: systemClock, logger: quiet, mode: () => 'never' });
-    const onThread = createProber({ clock: systemClock, logger: quiet, mode: () => 'always' });
-    const schedulerFor = (probe: typeof onMain.probe) => {
-      const scheduler = createScheduler({ clock: systemClock, timers: idleTimers, logger: quiet, pipeline, probe, concurrency: () => 10_000 });
-      scheduler.sync(targets);
-      return scheduler;
-    };
-    const mainScheduler = schedulerFor(onMain.probe);
-    const threadScheduler = schedulerFor(onThread.probe);
-    const through = (scheduler: ReturnType<typeof schedulerFor>) => async (worker: number) => {
-      const stored = await scheduler.runNow(targets[worker]!.key);
-      return stored.ok && stored.latencyMs !== null ? { latencyMs: stored.latencyMs, requestId: stored.requestId } : null;
-    };
-    const probe = through(mainScheduler);
-    const probeOnThread = through(threadScheduler);
+    // One at a time, so that no client warms up while another does.
+    for (const name of CLIENTS) clients.push(await startClient(name, fake));
+    const run = async (client: ClientProcess, level: number, runMs: number, spread = DELAY_MS) => (await client.ask({ type: 'run', level, runMs, spread })) as RunReply;
 
-    // The same probes through the whole app, with every stage the pipeline has (rollups, status
-    // and its incidents and outbox events, the deliverer's wake): the "all included" CPU figure.
-    // Twice: as configured by default (`timing_thread: never`, everything on the main thread)
-    // and with `always`, probes on the timing thread.
-    const wholeApp = async (mode: 'always' | 'never', file: string) => {
-      const app = await createApp(
-        validateConfig({ server: { port: 0 }, storage: { path: dir.file(file) }, defaults: { concurrency: 1000, timing_thread: mode, timeouts: { connect: '10s', first_token: '60s', total: '120s' } }, providers: [config.providers[0]!] }),
-        { timers: idleTimers, logger: quiet },
-      );
-      await app.start();
-      const keys = app.targets().map((t) => t.key);
-      const run = async (worker: number) => {
-        const stored = await app.probeNow(keys[worker]!);
-        return stored.ok && stored.latencyMs !== null ? { latencyMs: stored.latencyMs, requestId: stored.requestId } : null;
-      };
-      return { app, run };
-    };
-    const appThread = await wholeApp('always', 'app.db');
-    const appMain = await wholeApp('never', 'app-main.db');
-
-    // Warm up every path (JIT, SQLite page cache, kysely's compiled queries) before measuring;
-    // the app's targets also get past their first evaluations (unknown → operational).
-    await closedLoop(10, () => bareRequest(port));
-    await closedLoop(10, probe);
-    await closedLoop(10, probeOnThread);
-    await closedLoop(100, probeOnThread);
-    for (let i = 0; i < 3; i += 1) {
-      await closedLoop(maxLevel, appThread.run);
-      await closedLoop(maxLevel, appMain.run);
-    }
-
-    console.log(`fake server delay ${DELAY_MS} ms, ${SLICES} alternating runs of ${RUN_MS} ms per client and level (${LOW_LEVEL_FACTOR * RUN_MS} ms at 10 in flight), fresh connection per request, starts spread over the delay`);
+    console.log(`fake server delay ${DELAY_MS} ms, ${SLICES} alternating runs of ${RUN_MS} ms per client and level (${LOW_LEVEL_FACTOR * RUN_MS} ms at 10 in flight), fresh connection per request, starts spread over the delay, each client in a process of its own`);
     console.log(`load average at start: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores (other engineers' work was running)\n`);
     console.log('prober: timed on the main thread beside the storing (timing_thread: never, the default; auto until the loop stalls); thread: on the timing thread (always)\n');
-    console.log('in flight | client      |     n | errors | bias p50 | bias p99 | CPU/req  | p50 ratio | p99 ratio | p99 ratio, median of rounds | fake late p99 | scavenges/s, mean, max ms');
-    type Run = Awaited<ReturnType<typeof closedLoop>>;
-    const merge = (a: Run, b: Run): Run => ({
-      samples: [...a.samples, ...b.samples],
-      errors: a.errors + b.errors,
-      cpuMs: a.cpuMs + b.cpuMs,
-      gc: { scavenges: a.gc.scavenges + b.gc.scavenges, scavengeMs: a.gc.scavengeMs + b.gc.scavengeMs, maxMs: Math.max(a.gc.maxMs, b.gc.maxMs) },
-      p99s: [...a.p99s, ...b.p99s],
-    });
-    const empty = (): Run => ({ samples: [], errors: 0, cpuMs: 0, gc: { scavenges: 0, scavengeMs: 0, maxMs: 0 }, p99s: [] });
-    const median = (values: number[]) => {
-      const sorted = [...values].sort((a, b) => a - b);
-      return sorted.length % 2 === 1 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
-    };
+    console.log('in flight | client      |     n | errors | bias p50 | bias p99 | CPU/req  | p50 ratio | p99 ratio | p99 ratio, median of rounds | fake late p99 | scavenges/s, mean, max ms | mark-compacts, max ms');
     // Pooled, one hiccup of the shared machine spoils every answer in flight of whichever client
     // runs then; the median of each round's ratio against the bare run of the same round (as the
     // api bench does) is not moved by one bad round.
-    const line = (level: number, name: string, run: Run, base: { summary: ReturnType<typeof summarize>; run: Run } | null, runMs: number) => {
-      const s = summarize(run.samples);
-      const roundRatio = base === null ? 1 : median(run.p99s.map((p99, i) => p99 / base.run.p99s[i]!));
-      const ratios = base === null ? '     1.00 |      1.00' : `${(s.p50 / base.summary.p50).toFixed(2).padStart(9)} | ${(s.p99 / base.summary.p99).toFixed(2).padStart(9)}`;
-      const seconds = (runMs * run.p99s.length) / 1000;
-      const gc = `${(run.gc.scavenges / seconds).toFixed(1)}, ${(run.gc.scavengeMs / Math.max(1, run.gc.scavenges)).toFixed(1)}, ${run.gc.maxMs.toFixed(1)}`;
+    const line = (level: number, name: string, runs: Runs, base: { p50: number; p99: number; runs: Runs } | null, runMs: number) => {
+      const sorted = ascending(runs.bias);
+      const s = { p50: percentile(sorted, 50), p99: percentile(sorted, 99), lateP99: percentile(ascending(runs.late), 99) };
+      const roundRatio = base === null ? 1 : median(runs.p99s.map((p99, i) => p99 / base.runs.p99s[i]!));
+      const ratios = base === null ? '     1.00 |      1.00' : `${(s.p50 / base.p50).toFixed(2).padStart(9)} | ${(s.p99 / base.p99).toFixed(2).padStart(9)}`;
+      const seconds = (runMs * runs.p99s.length) / 1000;
+      const { gc } = runs;
+      const scavenges = `${(gc.scavenges / seconds).toFixed(1)}, ${(gc.scavengeMs / Math.max(1, gc.scavenges)).toFixed(1)}, ${gc.scavengeMaxMs.toFixed(1)}`;
       console.log(
-        `${String(level).padStart(9)} | ${name.padEnd(11)} | ${String(s.n).padStart(5)} | ${String(run.errors).padStart(6)} | ${s.p50.toFixed(2).padStart(6)}ms | ${s.p99.toFixed(2).padStart(6)}ms | ${(run.cpuMs / Math.max(1, s.n + run.errors)).toFixed(3)}ms | ${ratios} | ${roundRatio.toFixed(2).padStart(27)} | ${s.lateP99.toFixed(2).padStart(11)}ms | ${gc}`,
+        `${String(level).padStart(9)} | ${name.padEnd(11)} | ${String(sorted.length).padStart(5)} | ${String(runs.errors).padStart(6)} | ${s.p50.toFixed(2).padStart(6)}ms | ${s.p99.toFixed(2).padStart(6)}ms | ${(runs.cpuMs / Math.max(1, sorted.length + runs.errors)).toFixed(3)}ms | ${ratios} | ${roundRatio.toFixed(2).padStart(27)} | ${s.lateP99.toFixed(2).padStart(11)}ms | ${scavenges.padStart(25)} | ${gc.majors}, ${gc.majorMaxMs.toFixed(1)}`,
       );
-      return { summary: s, run };
+      return { ...s, runs };
     };
     for (const level of LEVELS) {
-      const runs = { bare: empty(), prober: empty(), thread: empty(), app: empty(), appMain: empty(), bareAgain: empty() };
-      for (let slice = 0; slice < SLICES; slice += 1) {
-        runs.bare = merge(runs.bare, await closedLoop(level, () => bareRequest(port)));
-        runs.prober = merge(runs.prober, await closedLoop(level, probe));
-        runs.thread = merge(runs.thread, await closedLoop(level, probeOnThread));
-        if (level >= APP_LEVELS_FROM) {
-          runs.app = merge(runs.app, await closedLoop(level, appThread.run));
-          runs.appMain = merge(runs.appMain, await closedLoop(level, appMain.run));
-        }
-        runs.bareAgain = merge(runs.bareAgain, await closedLoop(level, () => bareRequest(port)));
-      }
       const runMs = level <= 10 ? LOW_LEVEL_FACTOR * RUN_MS : RUN_MS;
-      const base = line(level, 'node:http', runs.bare, null, runMs);
-      line(level, 'prober', runs.prober, base, runMs);
-      line(level, 'thread', runs.thread, base, runMs);
-      if (level >= APP_LEVELS_FROM) {
-        line(level, 'app, thread', runs.app, base, runMs);
-        line(level, 'app', runs.appMain, base, runMs);
+      const here = clients.filter((c) => !c.name.startsWith('app') || level >= APP_LEVELS_FROM);
+      const runs = new Map(here.map((c) => [c.name, noRuns()]));
+      for (let slice = 0; slice < SLICES; slice += 1) {
+        for (const client of here) runs.set(client.name, merge(runs.get(client.name)!, await run(client, level, runMs)));
       }
-      line(level, 'node:http 2', runs.bareAgain, base, runMs);
+      const [bare, ...others] = here;
+      const base = line(level, 'node:http', runs.get(bare!.name)!, null, runMs);
+      for (const client of others) line(level, client.name === 'bare 2' ? 'node:http 2' : client.name, runs.get(client.name)!, base, runMs);
     }
-    console.log('node:http 2: the same bare loop run again, last in each round: its ratios are what noise alone gives');
+    console.log('node:http 2: the same bare loop run again, last in each round, in a process of its own: its ratios are what noise alone gives');
 
     // The artefact the spread start removes, shown in the same run: every worker starts at once.
-    const lockBare = await closedLoop(100, () => bareRequest(port), 0);
-    const lockProber = await closedLoop(100, probe, 0);
+    const [bare, prober] = clients;
+    const lockBare = merge(noRuns(), await run(bare!, 100, RUN_MS, 0));
+    const lockProber = merge(noRuns(), await run(prober!, 100, RUN_MS, 0));
     console.log('\nthe same, all 100 workers started together (lockstep; not the figure to judge):');
     const lockBase = line(100, 'node:http', lockBare, null, RUN_MS);
     line(100, 'prober', lockProber, lockBase, RUN_MS);
 
-    // Stored results per second: no server delay, 100 in flight, every result in its own transaction.
-    const fast = targets.slice(0, 100).map((t) => ({ ...t, provider: { ...t.provider, base_url: `http://127.0.0.1:${port}/fast/v1` } }));
-    const before = (db.sqlite.prepare('SELECT count(*) AS n FROM probe_results').get() as { n: number }).n;
-    const t0 = performance.now();
-    const storing = await closedLoop(
-      100,
-      async (worker) => {
-        const result = await runProbe(fast[worker]!, { clock: systemClock });
-        await pipeline.record(fast[worker]!, result);
-        return { latencyMs: result.latencyMs ?? 0, requestId: result.requestId };
-      },
-      0,
-    );
-    const seconds = (performance.now() - t0) / 1000;
-    const stored = (db.sqlite.prepare('SELECT count(*) AS n FROM probe_results').get() as { n: number }).n - before;
-    console.log(`\nstored results per second (no server delay, 100 in flight, end to end): ${(stored / seconds).toFixed(0)} (CPU ${(storing.cpuMs / stored).toFixed(3)} ms per probe)`);
-
-    await mainScheduler.stop();
-    await threadScheduler.stop();
-    await onMain.close();
-    await onThread.close();
-    const sample = await runProbe(targets[0]!, { clock: systemClock });
-    const recordOnly = performance.now();
-    const N = 5000;
-    for (let i = 0; i < N; i += 1) await pipeline.record(targets[i % 100]!, sample);
-    console.log(`pipeline.record alone (one transaction per result): ${(N / ((performance.now() - recordOnly) / 1000)).toFixed(0)} results/s`);
-    await appThread.app.stop();
-    await appMain.app.stop();
-    await checkpoints.close();
+    const storing = (await prober!.ask({ type: 'storing' })) as StoringReply;
+    console.log(`\nstored results per second (no server delay, 100 in flight, end to end): ${storing.storedPerSecond.toFixed(0)} (CPU ${storing.cpuMsPerProbe.toFixed(3)} ms per probe)`);
+    console.log(`pipeline.record alone (one transaction per result): ${storing.recordPerSecond.toFixed(0)} results/s`);
   } finally {
-    child.kill();
-    await db.close();
-    dir.remove();
+    await Promise.all(
+      clients.map(async ({ child }) => {
+        if (child.connected) child.send({ type: 'exit' } satisfies Command);
+        await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve(null)));
+      }),
+    );
+    server.kill();
   }
 }
 

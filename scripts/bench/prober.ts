@@ -48,7 +48,19 @@ const APP_LEVELS_FROM = 100;
 /** How much longer the runs at 10 in flight last, for enough samples: about 1 200 per client. */
 const LOW_LEVEL_FACTOR = 10;
 /** In the order they run in every round: the bare loop again last, as the noise floor. */
-const CLIENTS: readonly ClientName[] = ['bare', 'prober', 'thread', 'app, thread', 'app', 'bare 2'];
+const ALL_CLIENTS: readonly ClientName[] = ['bare', 'prober', 'thread', 'app, thread', 'app', 'bare 2'];
+/** CLIENTS=bare,prober runs only those (the bare loop always, first: it is the baseline). */
+const CLIENTS = ALL_CLIENTS.filter((name) => name === 'bare' || (process.env.CLIENTS?.split(',') ?? ALL_CLIENTS).includes(name));
+/**
+ * Node and V8 flags every client starts with. `--no-memory-reducer`: a client waits about 8 s
+ * between its turns (the others' runs), which is just when V8's memory reducer decides a process
+ * has gone idle: it shrinks the heap and the young generation, and the client's next turn starts
+ * on a cold heap, collecting every half second until it has grown again (the prober, whose heap
+ * holds the app's modules, far more than the bare loop). A monitor under load never idles that
+ * long, so the reducer is not part of what is measured. CLIENT_NODE_ARGS adds more, alike for all
+ * (e.g. "--max-semi-space-size=1 --trace-gc").
+ */
+const CLIENT_NODE_ARGS = ['--no-memory-reducer', ...(process.env.CLIENT_NODE_ARGS ?? '').split(' ').filter(Boolean)];
 
 /**
  * The fake reports the delay it really applied (request read → response written, by its own
@@ -131,8 +143,11 @@ interface ClientProcess {
 const CLIENT_FILE = fileURLToPath(new URL('./prober-client.ts', import.meta.url));
 
 function startClient(name: ClientName, fake: FakeServer): Promise<ClientProcess> {
-  // Forked with this process's execArgv (`--import tsx`).
-  const child = fork(CLIENT_FILE, [], { env: { ...process.env, BENCH_CLIENT: name, BENCH_FAKE: JSON.stringify(fake) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(CLIENT_FILE, [], {
+    execArgv: [...process.execArgv, ...CLIENT_NODE_ARGS], // this process's own: `--import tsx`
+    env: { ...process.env, BENCH_CLIENT: name, BENCH_FAKE: JSON.stringify(fake) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const next = () =>
     new Promise<Reply>((resolve, reject) => {
       const onExit = (code: number | null) => reject(new Error(`bench client ${name} exited (${code}) before answering`));
@@ -191,21 +206,23 @@ async function main() {
       for (let slice = 0; slice < SLICES; slice += 1) {
         for (const client of here) runs.set(client.name, merge(runs.get(client.name)!, await run(client, level, runMs)));
       }
-      const [bare, ...others] = here;
-      const base = line(level, 'node:http', runs.get(bare!.name)!, null, runMs);
+      const [baseline, ...others] = here;
+      const base = line(level, 'node:http', runs.get(baseline!.name)!, null, runMs);
       for (const client of others) line(level, client.name === 'bare 2' ? 'node:http 2' : client.name, runs.get(client.name)!, base, runMs);
     }
     console.log('node:http 2: the same bare loop run again, last in each round, in a process of its own: its ratios are what noise alone gives');
 
+    const bare = clients.find((c) => c.name === 'bare')!;
+    const prober = clients.find((c) => c.name === 'prober');
+    if (prober === undefined) return;
     // The artefact the spread start removes, shown in the same run: every worker starts at once.
-    const [bare, prober] = clients;
-    const lockBare = merge(noRuns(), await run(bare!, 100, RUN_MS, 0));
-    const lockProber = merge(noRuns(), await run(prober!, 100, RUN_MS, 0));
+    const lockBare = merge(noRuns(), await run(bare, 100, RUN_MS, 0));
+    const lockProber = merge(noRuns(), await run(prober, 100, RUN_MS, 0));
     console.log('\nthe same, all 100 workers started together (lockstep; not the figure to judge):');
     const lockBase = line(100, 'node:http', lockBare, null, RUN_MS);
     line(100, 'prober', lockProber, lockBase, RUN_MS);
 
-    const storing = (await prober!.ask({ type: 'storing' })) as StoringReply;
+    const storing = (await prober.ask({ type: 'storing' })) as StoringReply;
     console.log(`\nstored results per second (no server delay, 100 in flight, end to end): ${storing.storedPerSecond.toFixed(0)} (CPU ${storing.cpuMsPerProbe.toFixed(3)} ms per probe)`);
     console.log(`pipeline.record alone (one transaction per result): ${storing.recordPerSecond.toFixed(0)} results/s`);
   } finally {

@@ -62,7 +62,8 @@ export function makeExecutable({ node, bundleFile, assets, work, output }) {
         useCodeCache: true,
         // V8's young generation may grow to 16 MB per semi-space, sized for allocation-heavy
         // throughput; an idle monitor allocates little, and 1 MB keeps the executable's idle RSS
-        // about 6 MB lower (BENCHMARKS.md, executable). NODE_OPTIONS still overrides it.
+        // about 6 MB lower (BENCHMARKS.md, executable). NODE_OPTIONS cannot override it: these
+        // come after NODE_OPTIONS' options, and V8 keeps a flag's last value.
         execArgv: SEA_EXEC_ARGV,
         assets,
       },

@@ -229,7 +229,7 @@ async function main() {
     await Promise.all(
       clients.map(async ({ child }) => {
         if (child.connected) child.send({ type: 'exit' } satisfies Command);
-        await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve(null)));
+        await new Promise((resolve) => (child.exitCode === null && child.signalCode === null ? child.once('exit', resolve) : resolve(null)));
       }),
     );
     server.kill();

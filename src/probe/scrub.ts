@@ -11,8 +11,8 @@ const FORMS = new WeakMap<Provider, readonly string[]>();
  * Every form in which a provider's secrets can come back in a text: as sent, escaped inside a
  * JSON string, and percent-encoded inside a URL (a key in those is no longer the same bytes).
  * Longest first, so a shorter form never leaves the tail of a longer one visible. Built once per
- * provider, not per probe: three strings and a sort for every result were a kilobyte and a half of
- * each probe's garbage (scripts/bench/prober.ts, heap profile at 500 in flight).
+ * provider, not per probe: three strings and a sort for every result were about 1.1 KiB of each
+ * probe's garbage (a sampling heap profile at 500 in flight, BENCHMARKS.md, prober).
  */
 export function secretForms(provider: Provider): readonly string[] {
   let forms = FORMS.get(provider);

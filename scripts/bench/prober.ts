@@ -41,7 +41,13 @@ const DELAY_MS = Number(process.env.DELAY_MS ?? 500);
 const RUN_MS = Number(process.env.RUN_MS ?? 2000);
 /** Runs per client per level, alternating with the other clients, so all see the same machine load. */
 const SLICES = Number(process.env.SLICES ?? 3);
-/** LEVELS=100 SLICES=20 gives a p99 of 8 000 samples per client at one level (about four minutes). */
+/**
+ * LEVELS=100 SLICES=20 gives a p99 of 8 000 samples per client at one level (about six minutes).
+ * Every client warms up at the highest level, and V8 sizes a process's young generation by what
+ * it has seen, so judge a level by a run of that level alone, as BENCHMARKS.md does: at 100 in
+ * flight after the runs at 500 every client collects far less often than a monitor that only
+ * ever has 100 in flight.
+ */
 const LEVELS = (process.env.LEVELS ?? '10,100,500').split(',').map(Number);
 /** The whole app runs at these levels and up: its "all included" CPU figure is read at 100. */
 const APP_LEVELS_FROM = 100;

@@ -44,9 +44,9 @@ const SLICES = Number(process.env.SLICES ?? 3);
 /**
  * LEVELS=100 SLICES=20 gives a p99 of 8 000 samples per client at one level (about six minutes).
  * Every client warms up at the highest level, and V8 sizes a process's young generation by what
- * it has seen, so judge a level by a run of that level alone, as BENCHMARKS.md does: at 100 in
- * flight after the runs at 500 every client collects far less often than a monitor that only
- * ever has 100 in flight.
+ * it has seen, so judge a level by a run of that level alone, as BENCHMARKS.md does: after a
+ * warm-up at 500 in flight the clients at 100 may still collect far less often than a monitor
+ * that only ever has 100 in flight.
  */
 const LEVELS = (process.env.LEVELS ?? '10,100,500').split(',').map(Number);
 /** The whole app runs at these levels and up: its "all included" CPU figure is read at 100. */

@@ -1,11 +1,9 @@
 import { providerSecrets } from '../config/secrets.ts';
-import type { Config } from '../config/schema.ts';
+import type { ProviderConfig } from '../config/schema.ts';
 import { redact } from '../lib/logger.ts';
 
-type Provider = Config['providers'][number];
-
 /** By provider config object: a reload builds new ones, so a changed key gets its own forms. */
-const FORMS = new WeakMap<Provider, readonly string[]>();
+const FORMS = new WeakMap<ProviderConfig, readonly string[]>();
 
 /**
  * Every form in which a provider's secrets can come back in a text: as sent, escaped inside a
@@ -14,7 +12,7 @@ const FORMS = new WeakMap<Provider, readonly string[]>();
  * provider, not per probe: three strings and a sort for every result were about 1.1 KiB of each
  * probe's garbage (a sampling heap profile at 500 in flight, BENCHMARKS.md, prober).
  */
-export function secretForms(provider: Provider): readonly string[] {
+export function secretForms(provider: ProviderConfig): readonly string[] {
   let forms = FORMS.get(provider);
   if (forms === undefined) {
     forms = [...new Set(providerSecrets(provider).flatMap((secret) => [encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1), secret]))].sort((a, b) => b.length - a.length);

@@ -46,6 +46,16 @@ function requestIdHeader(headers: IncomingHttpHeaders): string | null {
 
 const ms = (value: number) => Math.round(value * 1000) / 1000;
 
+/**
+ * Why node:http refused to build the request. A header it will not send is usually a key pasted
+ * with its line break; node's message names the header, never its value.
+ */
+function notSent(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ERR_INVALID_CHAR' || code === 'ERR_INVALID_HTTP_TOKEN') return `request not sent: ${(error as Error).message}`;
+  return 'invalid request URL';
+}
+
 export function runProbe(target: ResolvedTarget, deps: ProbeDeps, signal?: AbortSignal): Promise<ProbeResult> {
   return new Promise<ProbeResult>((resolve) => new ProbeRun(target, deps, resolve).start(signal));
 }
@@ -123,9 +133,9 @@ class ProbeRun {
     let opened: ReturnType<typeof openProbeRequest>;
     try {
       opened = openProbeRequest(spec.url, { method: spec.method, headers, ...(deps.lookup ? { lookup: deps.lookup } : {}) });
-    } catch {
+    } catch (error) {
       this.settled = true;
-      this.resolve({ startedAt: this.startedAt, ok: false, errorClass: 'client_error', httpStatus: null, latencyMs: null, ttftMs: null, ttfbMs: null, outputTokens: null, requestId: null, rateLimit: null, errorMessage: 'invalid request URL' });
+      this.resolve({ startedAt: this.startedAt, ok: false, errorClass: 'client_error', httpStatus: null, latencyMs: null, ttftMs: null, ttfbMs: null, outputTokens: null, requestId: null, rateLimit: null, errorMessage: shorten(scrubSecrets(notSent(error), this.secrets)) });
       return;
     }
     const { req, secure } = opened;

@@ -36,6 +36,8 @@ export interface RecordedRequest {
   method: string;
   path: string;
   headers: IncomingHttpHeaders;
+  /** As sent: [name, value, name, value, …], repeats and case kept. */
+  rawHeaders: string[];
   body: string;
   /** Over TLS: the server name the client sent for SNI (false when it sent none). */
   servername?: string | false;
@@ -92,7 +94,7 @@ export async function startFakeProvider(initial: StepSource = { status: 200, chu
     req.setEncoding('utf8');
     req.on('data', (chunk: string) => (body += chunk));
     req.on('end', () => {
-      const recorded: RecordedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body };
+      const recorded: RecordedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, rawHeaders: req.rawHeaders, body };
       if (options.tls) recorded.servername = (req.socket as TLSSocket).servername ?? false;
       requests.push(recorded);
       const step = queue.shift() ?? (typeof fallback === 'function' ? fallback(recorded, requests.length - 1) : fallback);

@@ -13,6 +13,7 @@
  */
 import http from 'node:http';
 import { PerformanceObserver, constants as perf, type PerformanceEntry } from 'node:perf_hooks';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { createApp } from '../../src/app.ts';
 import { validateConfig } from '../../src/config/load.ts';
 import { resolveTargets } from '../../src/config/targets.ts';
@@ -51,6 +52,14 @@ export interface Collections {
   /** Mark-compacts' pauses on this thread (their concurrent marking is not counted). */
   majors: number;
   majorMaxMs: number;
+  /**
+   * The young generation's size (one semi-space) at the end of the runs, smallest and largest.
+   * V8 grows and shrinks it by what it sees, per process: in the same run one bare loop kept
+   * 1-4 MB while the other and the prober kept 16 MB (--trace-gc-verbose), and that alone moves
+   * how often and how long each client's loop stops.
+   */
+  youngMinMb: number;
+  youngMaxMb: number;
 }
 
 export interface RunReply {
@@ -85,7 +94,7 @@ type Once = (worker: number) => Promise<Measured>;
  * 100 in flight a bare node:http loop showed p50 29 ms in lockstep, 1 ms spread).
  */
 async function closedLoop(fake: FakeServer, once: Once, level: number, runMs: number, spread: number): Promise<RunReply> {
-  const reply: RunReply = { type: 'run', bias: [], late: [], errors: 0, cpuMs: 0, gc: { scavenges: 0, scavengeMs: 0, scavengeMaxMs: 0, majors: 0, majorMaxMs: 0 } };
+  const reply: RunReply = { type: 'run', bias: [], late: [], errors: 0, cpuMs: 0, gc: { scavenges: 0, scavengeMs: 0, scavengeMaxMs: 0, majors: 0, majorMaxMs: 0, youngMinMb: 0, youngMaxMb: 0 } };
   // A collection stops this thread's loop: an answer read during one waits for it.
   const observer = new PerformanceObserver((list) => countCollections(reply.gc, list.getEntries()));
   observer.observe({ entryTypes: ['gc'] });
@@ -113,6 +122,8 @@ async function closedLoop(fake: FakeServer, once: Once, level: number, runMs: nu
   countCollections(reply.gc, observer.takeRecords());
   observer.disconnect();
   reply.cpuMs = (cpu.user + cpu.system) / 1000;
+  const young = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0;
+  reply.gc.youngMinMb = reply.gc.youngMaxMb = young / 2 ** 20;
   return reply;
 }
 

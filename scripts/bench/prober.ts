@@ -119,7 +119,7 @@ interface Runs {
   p99s: number[];
 }
 
-const noRuns = (): Runs => ({ bias: [], late: [], errors: 0, cpuMs: 0, gc: { scavenges: 0, scavengeMs: 0, scavengeMaxMs: 0, majors: 0, majorMaxMs: 0 }, p99s: [] });
+const noRuns = (): Runs => ({ bias: [], late: [], errors: 0, cpuMs: 0, gc: { scavenges: 0, scavengeMs: 0, scavengeMaxMs: 0, majors: 0, majorMaxMs: 0, youngMinMb: Number.POSITIVE_INFINITY, youngMaxMb: 0 }, p99s: [] });
 
 function merge(runs: Runs, run: RunReply): Runs {
   const gc = runs.gc;
@@ -134,6 +134,8 @@ function merge(runs: Runs, run: RunReply): Runs {
       scavengeMaxMs: Math.max(gc.scavengeMaxMs, run.gc.scavengeMaxMs),
       majors: gc.majors + run.gc.majors,
       majorMaxMs: Math.max(gc.majorMaxMs, run.gc.majorMaxMs),
+      youngMinMb: Math.min(gc.youngMinMb, run.gc.youngMinMb),
+      youngMaxMb: Math.max(gc.youngMaxMb, run.gc.youngMaxMb),
     },
     p99s: [...runs.p99s, percentile(ascending(run.bias), 99)],
   };
@@ -188,7 +190,7 @@ async function main() {
     console.log(`fake server delay ${DELAY_MS} ms, ${SLICES} alternating runs of ${RUN_MS} ms per client and level (${LOW_LEVEL_FACTOR * RUN_MS} ms at 10 in flight), fresh connection per request, starts spread over the delay, each client in a process of its own`);
     console.log(`load average at start: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores (other engineers' work was running)\n`);
     console.log('prober: timed on the main thread beside the storing (timing_thread: never, the default; auto until the loop stalls); thread: on the timing thread (always)\n');
-    console.log('in flight | client      |     n | errors | bias p50 | bias p99 | CPU/req  | p50 ratio | p99 ratio | p99 ratio, median of rounds | fake late p99 | scavenges/s, mean, max ms | mark-compacts, max ms');
+    console.log('in flight | client      |     n | errors | bias p50 | bias p99 | CPU/req  | p50 ratio | p99 ratio | p99 ratio, median of rounds | fake late p99 | scavenges/s, mean, max ms | mark-compacts, max ms | young gen MB');
     // Pooled, one hiccup of the shared machine spoils every answer in flight of whichever client
     // runs then; the median of each round's ratio against the bare run of the same round (as the
     // api bench does) is not moved by one bad round.
@@ -201,7 +203,7 @@ async function main() {
       const { gc } = runs;
       const scavenges = `${(gc.scavenges / seconds).toFixed(1)}, ${(gc.scavengeMs / Math.max(1, gc.scavenges)).toFixed(1)}, ${gc.scavengeMaxMs.toFixed(1)}`;
       console.log(
-        `${String(level).padStart(9)} | ${name.padEnd(11)} | ${String(sorted.length).padStart(5)} | ${String(runs.errors).padStart(6)} | ${s.p50.toFixed(2).padStart(6)}ms | ${s.p99.toFixed(2).padStart(6)}ms | ${(runs.cpuMs / Math.max(1, sorted.length + runs.errors)).toFixed(3)}ms | ${ratios} | ${roundRatio.toFixed(2).padStart(27)} | ${s.lateP99.toFixed(2).padStart(11)}ms | ${scavenges.padStart(25)} | ${gc.majors}, ${gc.majorMaxMs.toFixed(1)}`,
+        `${String(level).padStart(9)} | ${name.padEnd(11)} | ${String(sorted.length).padStart(5)} | ${String(runs.errors).padStart(6)} | ${s.p50.toFixed(2).padStart(6)}ms | ${s.p99.toFixed(2).padStart(6)}ms | ${(runs.cpuMs / Math.max(1, sorted.length + runs.errors)).toFixed(3)}ms | ${ratios} | ${roundRatio.toFixed(2).padStart(27)} | ${s.lateP99.toFixed(2).padStart(11)}ms | ${scavenges.padStart(25)} | ${`${gc.majors}, ${gc.majorMaxMs.toFixed(1)}`.padStart(21)} | ${gc.youngMinMb === gc.youngMaxMb ? gc.youngMinMb : `${gc.youngMinMb}-${gc.youngMaxMb}`}`,
       );
       return { ...s, runs };
     };

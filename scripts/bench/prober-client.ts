@@ -53,10 +53,11 @@ export interface Collections {
   majors: number;
   majorMaxMs: number;
   /**
-   * The young generation's size (one semi-space) at the end of the runs, smallest and largest.
-   * V8 grows and shrinks it by what it sees, per process: in the same run one bare loop kept
-   * 1-4 MB while the other and the prober kept 16 MB (--trace-gc-verbose), and that alone moves
-   * how often and how long each client's loop stops.
+   * The young generation's size at the end of the runs, smallest and largest (V8's `new_space`
+   * size, which counts a second semi-space while it grows: 2 with --max-semi-space-size=1, 16-32
+   * with 16). V8 grows and shrinks it by what it sees, per process: in one run one bare loop kept
+   * 1-4 MB while the other and the prober kept 16 (--trace-gc-verbose), and that alone moves how
+   * often and how long each client's loop stops.
    */
   youngMinMb: number;
   youngMaxMb: number;

@@ -26,40 +26,40 @@ describe('the Host line', () => {
     ['http://127.0.0.1:8000/v1', '127.0.0.1:8000'],
   ];
   for (const [url, host] of cases) {
-    test(url, () => assert.deepEqual(valuesOf(requestHeaderLines(url, {}), 'host'), [host]));
+    test(url, () => assert.deepEqual(valuesOf(requestHeaderLines(url, 'GET', {}), 'host'), [host]));
   }
   test('a Host header from the config replaces it (a gateway reached by address, routed by name)', () => {
-    assert.deepEqual(valuesOf(requestHeaderLines('http://10.0.0.5:8080/v1', { Host: 'llm.internal' }), 'host'), ['llm.internal']);
+    assert.deepEqual(valuesOf(requestHeaderLines('http://10.0.0.5:8080/v1', 'GET', { Host: 'llm.internal' }), 'host'), ['llm.internal']);
   });
 });
 
 describe('header names are one line each, whatever their case', () => {
   test('a later name replaces an earlier one of another case', () => {
-    const lines = requestHeaderLines('https://api.example.com/v1', { 'content-type': 'application/json', 'user-agent': 'cappulse', 'Content-Type': 'application/json; charset=utf-8', 'User-Agent': 'team-monitor' });
+    const lines = requestHeaderLines('https://api.example.com/v1', 'GET', { 'content-type': 'application/json', 'user-agent': 'cappulse', 'Content-Type': 'application/json; charset=utf-8', 'User-Agent': 'team-monitor' });
     assert.deepEqual(valuesOf(lines, 'content-type'), ['application/json; charset=utf-8']);
     assert.deepEqual(valuesOf(lines, 'user-agent'), ['team-monitor']);
     assert.equal(lines.length, 8);
   });
   test('the connection is the probe\'s alone: Connection: close whatever the config says', () => {
-    assert.deepEqual(valuesOf(requestHeaderLines('http://h/', { connection: 'keep-alive' }), 'connection'), ['close']);
+    assert.deepEqual(valuesOf(requestHeaderLines('http://h/', 'GET', { connection: 'keep-alive' }), 'connection'), ['close']);
   });
   test('numbers are sent as text', () => {
-    assert.deepEqual(valuesOf(requestHeaderLines('http://h/', { 'content-length': 42 }), 'content-length'), ['42']);
+    assert.deepEqual(valuesOf(requestHeaderLines('http://h/', 'GET', { 'content-length': 42 }), 'content-length'), ['42']);
   });
 });
 
 describe('credentials in the URL', () => {
   test('become Basic authorization, decoded as node:http decodes them', () => {
-    const lines = requestHeaderLines('https://team:p%40ss@gateway.example/v1', {});
+    const lines = requestHeaderLines('https://team:p%40ss@gateway.example/v1', 'GET', {});
     assert.deepEqual(valuesOf(lines, 'authorization'), [`Basic ${Buffer.from('team:p@ss').toString('base64')}`]);
     assert.deepEqual(valuesOf(lines, 'host'), ['gateway.example']);
   });
   test('an Authorization header given wins, in any case', () => {
-    const lines = requestHeaderLines('https://team:secret@gateway.example/v1', { Authorization: 'Bearer sk-1' });
+    const lines = requestHeaderLines('https://team:secret@gateway.example/v1', 'GET', { Authorization: 'Bearer sk-1' });
     assert.deepEqual(valuesOf(lines, 'authorization'), ['Bearer sk-1']);
   });
   test('none without them', () => {
-    assert.deepEqual(valuesOf(requestHeaderLines('https://gateway.example/v1', {}), 'authorization'), []);
+    assert.deepEqual(valuesOf(requestHeaderLines('https://gateway.example/v1', 'GET', {}), 'authorization'), []);
   });
 });
 
@@ -85,6 +85,28 @@ describe('on the wire', () => {
     assert.equal(sent.headers.connection, 'close');
     assert.match(sent.headers['user-agent'] ?? '', /^cappulse\//i);
   });
+
+  // node:http writes a listed head before end() says how long the body is: without a length it
+  // would send an empty POST or PUT chunked, where it used to send Content-Length: 0.
+  for (const method of ['POST', 'PUT'] as const) {
+    test(`an http check's ${method} without a body says Content-Length: 0, not chunked`, async () => {
+      const result = await runProbe(probeTarget({ kind: 'http', base_url: `${fake.url}/hook`, http: { method } }), { clock: systemClock });
+      assert.equal(result.ok, true, result.errorMessage ?? '');
+      const sent = fake.requests.at(-1)!;
+      assert.equal(sent.method, method);
+      assert.equal(sent.headers['content-length'], '0');
+      assert.equal(sent.headers['transfer-encoding'], undefined);
+    });
+  }
+  for (const method of ['GET', 'HEAD'] as const) {
+    test(`an http check's ${method} has neither length nor chunks`, async () => {
+      await runProbe(probeTarget({ kind: 'http', base_url: `${fake.url}/health`, http: { method } }), { clock: systemClock });
+      const sent = fake.requests.at(-1)!;
+      assert.equal(sent.method, method);
+      assert.equal(sent.headers['content-length'], undefined);
+      assert.equal(sent.headers['transfer-encoding'], undefined);
+    });
+  }
 
   test('a key pasted with its line break is a client error naming the header, not the key, and nothing is sent', async () => {
     const before = fake.requests.length;

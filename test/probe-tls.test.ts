@@ -72,7 +72,7 @@ describe('the port a URL without one means', () => {
   for (const [url, port, host] of cases) {
     test(url, async () => {
       const { req } = openProbeRequest(url, { method: 'POST', headers: {}, lookup: toLoopback });
-      assert.deepEqual(requestHeaderLines(url, {}).slice(0, 2), ['Host', host]);
+      assert.deepEqual(requestHeaderLines(url, 'GET', {}).slice(0, 2), ['Host', host]);
       const error = await new Promise<NodeJS.ErrnoException & { port?: number }>((resolve) => req.once('error', resolve).end());
       assert.equal(error.code, 'ECONNREFUSED');
       assert.equal(error.port, port);

@@ -24,7 +24,8 @@ export interface ProbeRequestInit {
   method: string;
   /**
    * Sent as given; names are case-insensitive, so a later name replaces an earlier one of any
-   * case (the provider's extra headers come after the adapter's).
+   * case (the provider's extra headers come after the adapter's). A body's length must be among
+   * them: without one, a POST or PUT is sent as having none.
    */
   headers: Readonly<Record<string, string | number>>;
   /** DNS lookup; tests pass one so an unresolvable host never asks a real resolver. */
@@ -69,18 +70,25 @@ const destination = boundedMemo((text): Destination => {
  * 42.3 (sampling heap profiles at 100 in flight); every young-generation collection copies what
  * probes in flight hold (scripts/bench/prober.ts, BENCHMARKS.md). What node:http did with the
  * object is done here: one line per name whatever its case (the later value wins), Host unless
- * one was given, the URL's credentials unless an Authorization header was given, and
- * `Connection: close`. Names and values are checked by node:http as before (a key pasted with its
- * line break throws).
+ * one was given, the URL's credentials unless an Authorization header was given,
+ * `Content-Length: 0` for a POST or PUT given no length (the caller gives the length of a body it
+ * sends), and `Connection: close`. Names and values are checked by node:http as before (a key
+ * pasted with its line break throws).
  */
-export function requestHeaderLines(url: string, headers: Readonly<Record<string, string | number>>): string[] {
-  return headerLines(destination(url), headers);
+export function requestHeaderLines(url: string, method: string, headers: Readonly<Record<string, string | number>>): string[] {
+  return headerLines(destination(url), method, headers);
 }
 
-function headerLines(to: Destination, headers: Readonly<Record<string, string | number>>): string[] {
+/** Methods node:http sends without a length or chunks when they carry no body. */
+const NO_BODY_BY_DEFAULT = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);
+
+function headerLines(to: Destination, method: string, headers: Readonly<Record<string, string | number>>): string[] {
   const lines: string[] = ['Host', to.host];
   for (const name in headers) setLine(lines, name, String(headers[name]));
   if (to.authorization !== null && indexOfLine(lines, 'authorization') === lines.length) lines.push('Authorization', to.authorization);
+  // node:http writes a listed head before end() tells it the body's length, and would send an
+  // empty POST chunked; given an object it said Content-Length: 0.
+  if (!NO_BODY_BY_DEFAULT.has(method.toUpperCase()) && indexOfLine(lines, 'content-length') === lines.length) lines.push('Content-Length', '0');
   // Given a list, node:http writes the head before it knows there is no agent, and would say
   // keep-alive; the connection is the probe's alone and closes after the answer.
   setLine(lines, 'Connection', 'close');
@@ -121,7 +129,7 @@ export function openProbeRequest(url: string, init: ProbeRequestInit): { req: Cl
     port: to.port,
     path: to.path,
     method: init.method,
-    headers: headerLines(to, init.headers),
+    headers: headerLines(to, init.method, init.headers),
     createConnection: to.secure ? connectTls : connectTcp,
   };
   if (init.lookup) options.lookup = init.lookup;

@@ -14,11 +14,13 @@ import { boundedMemo } from '../lib/memo.ts';
  * socket and destroy it: 8 of the 54 KiB a probe allocated at 500 in flight, and about 1 KiB of
  * what every probe in flight holds while young-generation collections copy it
  * (scripts/bench/prober.ts, BENCHMARKS.md). Without an agent, node:http asks `createConnection`
- * for the socket and sends `Connection: close`, as with `agent: false`.
+ * for the socket and closes it after the answer.
  *
  * What the agent did besides that is done here: the port a URL without one means (443, 80; the
- * Host header leaves it out) and, for TLS, the server name sent for SNI (none for an IP address,
- * as the agent does). An Agent per probe never resumed a TLS session either.
+ * Host header leaves it out), `Connection: close` (in the header lines below) and, for TLS, the
+ * server name sent for SNI (none for an IP address, as the agent does). An Agent per probe never
+ * resumed a TLS session either. A shared Agent without keep-alive was tried instead and measured
+ * no better (BENCHMARKS.md, prober, "Header lines as a raw list").
  */
 export interface ProbeRequestInit {
   method: string;

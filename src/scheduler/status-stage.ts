@@ -110,7 +110,9 @@ export function createStatusStage(deps: { config: () => Config; clock: Clock; lo
       const prev = stored ? { status: stored.status, since: stored.since, cause: stored.cause as Cause | null, clearEvaluations: stored.clearEvaluations } : initialTargetState(now);
       const step = stepTarget(prev, evidence, t, now);
       const maintenance = inMaintenance(config.maintenance, now, target.providerSlug, target.modelSlug);
-      statements.saveTarget(tx, target.id, { ...step.state, maintenance, baselineP95Ms, baselineAt }, now);
+      const { state } = step;
+      // Field by field, not spread (see stepTarget): this runs for every probe.
+      statements.saveTarget(tx, target.id, { status: state.status, since: state.since, cause: state.cause, clearEvaluations: state.clearEvaluations, maintenance, baselineP95Ms, baselineAt }, now);
       if (step.transition) {
         logAfterCommit(target.id, 'target_status_changed', { target: target.key, from: step.transition.from, to: step.transition.to, rule: step.transition.cause.rule, value: step.transition.cause.value, maintenance });
       }

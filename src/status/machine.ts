@@ -48,7 +48,11 @@ export function stepTarget(prev: TargetState, evidence: Evidence, t: ResolvedThr
     finding,
   });
 
-  if (M === C) return { state: { ...prev, cause: finding.cause, clearEvaluations: 0 }, transition: null, row: 1, finding };
+  // States are written out, not spread from prev: this runs for every probe, and on Node 20's V8
+  // an object spread copy kept finished probes' objects alive through young-generation
+  // collections (BENCHMARKS.md, prober, "Getters and socket options that kept finished probes
+  // alive").
+  if (M === C) return { state: { status: C, since: prev.since, cause: finding.cause, clearEvaluations: 0 }, transition: null, row: 1, finding };
   if (M === 'misconfigured') return move(2, finding.cause);
   if (C === 'misconfigured') return move(3, finding.cause);
   if (severityOf(C) === 0 && severityOf(M) === 0) return move(4, finding.cause);
@@ -58,5 +62,5 @@ export function stepTarget(prev: TargetState, evidence: Evidence, t: ResolvedThr
   if (clear >= t.recoveryEvaluations && evidence.successRun >= t.recoverySuccesses) {
     return move(6, { rule: 'recovery', value: evidence.successRun, threshold: t.recoverySuccesses, window: null, samples: clear });
   }
-  return { state: { ...prev, clearEvaluations: clear }, transition: null, row: 7, finding };
+  return { state: { status: C, since: prev.since, cause: prev.cause, clearEvaluations: clear }, transition: null, row: 7, finding };
 }

@@ -63,10 +63,18 @@ const CLIENTS = ALL_CLIENTS.filter((name) => name === 'bare' || (process.env.CLI
  * has gone idle: it shrinks the heap and the young generation, and the client's next turn starts
  * on a cold heap, collecting every half second until it has grown again (the prober, whose heap
  * holds the app's modules, far more than the bare loop). A monitor under load never idles that
- * long, so the reducer is not part of what is measured. CLIENT_NODE_ARGS adds more, alike for all
- * (e.g. "--max-semi-space-size=1 --trace-gc").
+ * long, so the reducer is not part of what is measured.
+ *
+ * YOUNG_MB (16 unless given) fixes every client's young generation (semi-space) at that size.
+ * Left to V8, each process sizes its own by what it has seen, and two processes running the same
+ * loop can settle at 1-4 MB and at 16 for a whole run: the ratio then measured V8's state more
+ * than the code (BENCHMARKS.md, prober, "Header lines as a raw list"). 16 MB is where V8's default
+ * sizing goes under steady load; YOUNG_MB=1 is the executable's (scripts/build/sea.mjs); YOUNG_MB=auto
+ * leaves it to V8. CLIENT_NODE_ARGS adds more flags, alike for all (e.g. "--trace-gc").
  */
-const CLIENT_NODE_ARGS = ['--no-memory-reducer', ...(process.env.CLIENT_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+const YOUNG_MB = process.env.YOUNG_MB ?? '16';
+const YOUNG_ARGS = YOUNG_MB === 'auto' ? [] : YOUNG_MB === '1' ? ['--max-semi-space-size=1'] : [`--min-semi-space-size=${YOUNG_MB}`, `--max-semi-space-size=${YOUNG_MB}`];
+const CLIENT_NODE_ARGS = ['--no-memory-reducer', ...YOUNG_ARGS, ...(process.env.CLIENT_NODE_ARGS ?? '').split(' ').filter(Boolean)];
 
 /**
  * The fake reports the delay it really applied (request read → response written, by its own
@@ -187,7 +195,7 @@ async function main() {
     for (const name of CLIENTS) clients.push(await startClient(name, fake));
     const run = async (client: ClientProcess, level: number, runMs: number, spread = DELAY_MS) => (await client.ask({ type: 'run', level, runMs, spread })) as RunReply;
 
-    console.log(`fake server delay ${DELAY_MS} ms, ${SLICES} alternating runs of ${RUN_MS} ms per client and level (${LOW_LEVEL_FACTOR * RUN_MS} ms at 10 in flight), fresh connection per request, starts spread over the delay, each client in a process of its own`);
+    console.log(`fake server delay ${DELAY_MS} ms, ${SLICES} alternating runs of ${RUN_MS} ms per client and level (${LOW_LEVEL_FACTOR * RUN_MS} ms at 10 in flight), fresh connection per request, starts spread over the delay, each client in a process of its own, young generation ${YOUNG_MB === 'auto' ? 'sized by V8' : `fixed at ${YOUNG_MB} MB`} (YOUNG_MB)`);
     console.log(`load average at start: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores (other engineers' work was running)\n`);
     console.log('prober: timed on the main thread beside the storing (timing_thread: never, the default; auto until the loop stalls); thread: on the timing thread (always)\n');
     console.log('in flight | client      |     n | errors | bias p50 | bias p99 | CPU/req  | p50 ratio | p99 ratio | p99 ratio, median of rounds | fake late p99 | scavenges/s, mean, max ms | mark-compacts, max ms | young gen MB');

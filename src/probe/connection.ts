@@ -112,14 +112,14 @@ function setLine(lines: string[], name: string, value: string): void {
 
 /**
  * What node:net and node:tls need of the request's options, in an object without a prototype.
- * node:http hands createConnection an ordinary object (its own copy of the request's options),
- * and node:net copies whatever it is given with a spread. Measured, not explained: with an
- * ordinary object, each connection's socket, request and answer lingered past young-generation
- * collections until they were promoted (about 0.5 MB per collection at 100 probes in flight, the
- * bare node:http loop 10-90 KB); with a null-prototype object, as node's own Agent passes, they do
- * not. A script of a few lines shows it with net.createConnection alone (BENCHMARKS.md, prober,
- * "Getters and socket options that kept finished probes alive"). node:tls makes an ordinary copy
- * of its options itself, so over TLS this changes nothing, for a probe or for node's own Agent.
+ * node:http hands createConnection an ordinary object (its own copy of the request's options), and
+ * node:net copies whatever it is given with a spread. Measured, not explained: with an ordinary
+ * object, each connection's socket, request and answer lingered past young-generation collections
+ * until they were promoted (about 0.5 MB per collection at 100 probes in flight, the bare node:http
+ * loop 10-90 KB); with a null-prototype object, as node's own Agent passes, they do not. A script
+ * of a few lines shows it with net.createConnection alone (BENCHMARKS.md, prober, "What
+ * young-generation collections kept"). node:tls makes an ordinary copy of its options itself, so
+ * over TLS this changes nothing, for a probe or for node's own Agent.
  */
 function socketOptions(options: RequestOptions): net.TcpNetConnectOpts {
   const socket: net.TcpNetConnectOpts = { __proto__: null, host: options.host ?? 'localhost', port: Number(options.port) } as net.TcpNetConnectOpts;

@@ -36,14 +36,14 @@ export function parseJsonEvent(event: EventSourceMessage): { json: unknown } | {
 }
 
 /**
- * One stream's reader. A class, not an object literal with getters over closure state: V8
- * allocates each literal's getter pair (an AccessorPair) straight in the old generation, where
- * it points at that reader's young getter closures. Young-generation collections take pointers
- * from old objects as live, so every finished reader's closures and everything they held (the
- * parser, the stream's text) were copied and then promoted until the next full collection: about
- * 0.5 MB per collection at 100 probes in flight, and pauses twice the bare node:http loop's
- * (scripts/bench/prober.ts, BENCHMARKS.md, "Getters in the SSE reader"). A class's getters live
- * once on its prototype.
+ * One stream's reader. A class, not an object literal with getters over closure state: V8 allocates
+ * each literal's getter pair (an AccessorPair) straight in the old generation, where it points at
+ * that reader's young getter closures. Young-generation collections take pointers from old objects
+ * as live, so every finished reader's closures and everything they held (the parser, the stream's
+ * text) were copied and then promoted until the next full collection: about 0.5 MB per collection
+ * at 100 probes in flight, and pauses twice the bare node:http loop's (scripts/bench/prober.ts;
+ * BENCHMARKS.md, prober, "What young-generation collections kept"). A class's getters live once, on
+ * its prototype.
  */
 class SseReader implements BodyReader {
   firstTokenAt: number | null = null;

@@ -48,10 +48,9 @@ export function stepTarget(prev: TargetState, evidence: Evidence, t: ResolvedThr
     finding,
   });
 
-  // States are written out, not spread from prev: this runs for every probe, and on Node 20's V8
-  // an object spread copy kept finished probes' objects alive through young-generation
-  // collections (BENCHMARKS.md, prober, "Getters and socket options that kept finished probes
-  // alive").
+  // States are written out, not spread from prev: this runs for every probe, and on Node 20's V8 an
+  // object spread copy kept finished probes' objects alive through young-generation collections
+  // (BENCHMARKS.md, prober, "What young-generation collections kept").
   if (M === C) return { state: { status: C, since: prev.since, cause: finding.cause, clearEvaluations: 0 }, transition: null, row: 1, finding };
   if (M === 'misconfigured') return move(2, finding.cause);
   if (C === 'misconfigured') return move(3, finding.cause);

@@ -38,10 +38,10 @@ export function createResultInserter(): ResultInserter {
       result.rateLimit ? JSON.stringify(result.rateLimit) : null,
       result.errorMessage,
     ] satisfies { [K in keyof typeof INSERT_COLUMNS]: unknown });
-    // Field by field, not `{ ...result, id, targetId }`: on Node 20's V8 an object spread copy
-    // left finished probes' results reachable through young-generation collections, to be
-    // promoted (BENCHMARKS.md, prober, "Getters and socket options that kept finished probes
-    // alive"). Every field of ProbeResult is required, so TypeScript names one forgotten here.
+    // Field by field, not `{ ...result, id, targetId }`: on Node 20's V8 an object spread copy left
+    // finished probes' results reachable through young-generation collections, to be promoted
+    // (BENCHMARKS.md, prober, "What young-generation collections kept"). Every field of ProbeResult
+    // is required, so TypeScript names one forgotten here.
     return {
       startedAt: result.startedAt,
       ok: result.ok,

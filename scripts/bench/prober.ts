@@ -69,10 +69,12 @@ const CLIENTS = ALL_CLIENTS.filter((name) => name === 'bare' || (process.env.CLI
  * Left to V8, each process sizes its own by what it has seen, and two processes running the same
  * loop can settle at 1-4 MB and at 16 for a whole run: the ratio then measured V8's state more
  * than the code (BENCHMARKS.md, prober, "Header lines as a raw list"). 16 MB is where V8's default
- * sizing goes under steady load; YOUNG_MB=1 is the executable's (scripts/build/sea.mjs); YOUNG_MB=auto
- * leaves it to V8. CLIENT_NODE_ARGS adds more flags, alike for all (e.g. "--trace-gc").
+ * sizing goes under steady load; YOUNG_MB=1 is the executable's (scripts/build/sea.mjs);
+ * YOUNG_MB=auto leaves it to V8. CLIENT_NODE_ARGS adds more flags, alike for all (e.g.
+ * "--trace-gc").
  */
 const YOUNG_MB = process.env.YOUNG_MB ?? '16';
+if (YOUNG_MB !== 'auto' && !/^[1-9]\d*$/.test(YOUNG_MB)) throw new Error(`YOUNG_MB must be a whole number of MB (16, 1, …) or auto, not ${JSON.stringify(YOUNG_MB)}`);
 const YOUNG_ARGS = YOUNG_MB === 'auto' ? [] : YOUNG_MB === '1' ? ['--max-semi-space-size=1'] : [`--min-semi-space-size=${YOUNG_MB}`, `--max-semi-space-size=${YOUNG_MB}`];
 const CLIENT_NODE_ARGS = ['--no-memory-reducer', ...YOUNG_ARGS, ...(process.env.CLIENT_NODE_ARGS ?? '').split(' ').filter(Boolean)];
 

@@ -41,9 +41,9 @@ export function parseJsonEvent(event: EventSourceMessage): { json: unknown } | {
  * that reader's young getter closures. Young-generation collections take pointers from old objects
  * as live, so every finished reader's closures and everything they held (the parser, the stream's
  * text) were copied and then promoted until the next full collection: about 0.5 MB per collection
- * at 100 probes in flight, and pauses twice the bare node:http loop's (scripts/bench/prober.ts;
- * BENCHMARKS.md, prober, "What young-generation collections kept"). A class's getters live once, on
- * its prototype.
+ * at 100 probes in flight, and longer pauses than the bare node:http loop's
+ * (scripts/bench/prober.ts; BENCHMARKS.md, prober, "What young-generation collections kept"). A
+ * class's getters live once, on its prototype.
  */
 class SseReader implements BodyReader {
   firstTokenAt: number | null = null;

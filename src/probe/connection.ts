@@ -19,8 +19,9 @@ import { boundedMemo } from '../lib/memo.ts';
  * What the agent did besides that is done here: the port a URL without one means (443, 80; the
  * Host header leaves it out), `Connection: close` (in the header lines below) and, for TLS, the
  * server name sent for SNI (none for an IP address, as the agent does). An Agent per probe never
- * resumed a TLS session either. A shared Agent without keep-alive was tried instead and measured
- * no better (BENCHMARKS.md, prober, "Header lines as a raw list").
+ * resumed a TLS session either. A shared Agent without keep-alive was tried instead; what it did
+ * better came down to the null-prototype options it hands node:net, which socketOptions below
+ * gives without an agent (BENCHMARKS.md, prober, "What young-generation collections kept").
  */
 export interface ProbeRequestInit {
   method: string;
@@ -140,8 +141,8 @@ const connectTls = (options: RequestOptions) => {
 /**
  * Throws (TypeError) on a URL node cannot parse or a scheme other than http and https, and
  * (node:http's TypeError) on a header name or value it would not send, before anything is sent.
- * The options hold only what node:http needs: it copies them twice per request, and the socket
- * copies them once more.
+ * The options hold only what node:http needs: it copies them twice per request. The socket gets
+ * only what it needs of them (socketOptions).
  */
 export function openProbeRequest(url: string, init: ProbeRequestInit): { req: ClientRequest; secure: boolean } {
   const to = destination(url);
